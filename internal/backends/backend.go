@@ -1,0 +1,139 @@
+// Package backends is the layer every provider object goes through. Stores
+// implement the small Backend interface in their own sub-package; provider code
+// only ever holds a *Store, which adds what every store gets for free: the
+// key_management_settings (access mode, hosted keys, prefixes, primary secret,
+// default description and tags), name rules, typed errors, retries with backoff
+// and a per-call timeout.
+package backends
+
+import (
+	"context"
+	"time"
+)
+
+// Secret is what a store holds under one name.
+type Secret struct {
+	// Name is the full stored name (prefix included).
+	Name string
+	// Value is the secret payload. Never log or format it.
+	Value []byte
+	// Version is the store's version id, or a content fingerprint for stores
+	// that have none. It changes whenever Value changes.
+	Version string
+	// Description and Tags are the store's metadata, for stores with
+	// Caps.Metadata.
+	Description string
+	Tags        map[string]string
+	// Deleted is true when the secret exists only as deleted but recoverable
+	// (scheduled for deletion, soft-deleted). findSecret treats it as missing.
+	Deleted bool
+}
+
+// WriteRequest is a write of one secret.
+type WriteRequest struct {
+	// Name is the full stored name.
+	Name        string
+	Value       []byte
+	Description string
+	Tags        map[string]string
+}
+
+// DeleteMode says how hard a delete is.
+type DeleteMode int
+
+const (
+	// DeleteForever removes the secret for good where the store allows it.
+	DeleteForever DeleteMode = iota
+	// DeleteSoft leaves the secret recoverable (recovery window, soft delete,
+	// latest-version delete).
+	DeleteSoft
+)
+
+// Caps says what a store supports. The provider turns a missing capability into
+// a plan-time error, never a silent no-op.
+type Caps struct {
+	// Write: the store can create and update secrets.
+	Write bool
+	// Delete: the store can remove secrets.
+	Delete bool
+	// SoftDelete: the store can delete recoverably, and a write to a
+	// soft-deleted name recovers or overwrites it.
+	SoftDelete bool
+	// Metadata: the store keeps description and tags.
+	Metadata bool
+	// Binary: values may be any byte string, not only UTF-8 text.
+	Binary bool
+	// EnvFallback: reads of a name the store lacks fall back to the process
+	// environment (the local dotenv store, as LiteLLM does).
+	EnvFallback bool
+}
+
+// Backend is implemented by each store package. Provider code uses *Store,
+// never a Backend directly.
+type Backend interface {
+	// Kind returns the store's key_management_system value, e.g. "local".
+	Kind() string
+	// Caps reports what the store supports.
+	Caps() Caps
+	// Get returns the current value of name. If the secret is missing the
+	// error's code is NotFound. A secret that exists only as deleted but
+	// recoverable may be returned with Deleted set, or as NotFound.
+	Get(ctx context.Context, name string) (*Secret, error)
+	// Put creates or replaces the secret and returns the new version. Writing a
+	// soft-deleted name recovers or overwrites it. Put may be called again
+	// after a timeout, so an implementation must not create two secrets.
+	Put(ctx context.Context, req WriteRequest) (version string, err error)
+	// Delete removes name. Deleting a missing secret succeeds.
+	Delete(ctx context.Context, name string, mode DeleteMode) error
+	// Health checks that the store is reachable with the configured
+	// credentials.
+	Health(ctx context.Context) error
+	// ErrorCode classifies an error returned by the methods above. Errors that
+	// are already *Error keep their code without calling it.
+	ErrorCode(err error) Code
+	// Close releases clients and connections.
+	Close() error
+}
+
+// NameValidator is implemented by stores with their own name limits (length,
+// charset). The error should say the store and the rule; *Store tags it
+// InvalidArgument.
+type NameValidator interface {
+	ValidateName(name string) error
+}
+
+// MetadataUpdater is implemented by stores that can change description and
+// tags without writing a new version.
+type MetadataUpdater interface {
+	UpdateMetadata(ctx context.Context, name, description string, tags map[string]string) error
+}
+
+// BatchGetter is implemented by stores with a batch read. Missing names are
+// absent from the result, not an error.
+type BatchGetter interface {
+	GetBatch(ctx context.Context, names []string) (map[string]*Secret, error)
+}
+
+// Rotator is implemented by stores with a native rotation (a custom store's
+// rotate endpoint). Without it, *Store rotates LiteLLM's way: write the new
+// name, read it back and compare, then delete the old name.
+type Rotator interface {
+	Rotate(ctx context.Context, oldName string, req WriteRequest) (version string, err error)
+}
+
+// RetryPolicy bounds the layer's retries of Throttled and Unavailable errors.
+// It is the only retry budget: stores turn their SDK's own retries off.
+type RetryPolicy struct {
+	// MaxAttempts counts the first try; 1 means no retry.
+	MaxAttempts int
+	// BaseDelay is the first backoff; each retry doubles it, up to MaxDelay,
+	// with full jitter. A store's Retry-After replaces it when larger.
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+}
+
+// DefaultRetryPolicy survives a throttling burst of a few seconds.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 8, BaseDelay: 200 * time.Millisecond, MaxDelay: 10 * time.Second}
+
+// DefaultCallTimeout bounds one store call (one attempt).
+const DefaultCallTimeout = 60 * time.Second

@@ -1,0 +1,94 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error is the one error type the layer returns: every store error leaves
+// *Store wrapped in it, tagged with a Code. Its message never contains a secret
+// value: stores build errors from names and store answers, never from payloads.
+type Error struct {
+	Code Code
+	// RetryAfter is the delay the store asked for (Retry-After), zero if none.
+	RetryAfter time.Duration
+	msg        string
+	err        error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	switch {
+	case e.msg != "" && e.err != nil:
+		return e.msg + ": " + e.err.Error()
+	case e.msg != "":
+		return e.msg
+	case e.err != nil:
+		return e.err.Error()
+	}
+	return e.Code.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.err }
+
+// Errorf returns an *Error with the given code and a formatted message. A %w
+// verb wraps as fmt.Errorf does.
+func Errorf(code Code, format string, args ...any) error {
+	wrapped := fmt.Errorf(format, args...)
+	return &Error{Code: code, msg: wrapped.Error(), err: errors.Unwrap(wrapped)}
+}
+
+// Wrap tags err with code, keeping err's message and chain. A nil err stays nil.
+func Wrap(code Code, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, err: err}
+}
+
+// WithRetryAfter tags err as Throttled with the delay the store asked for.
+func WithRetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: Throttled, RetryAfter: d, err: err}
+}
+
+// CodeOf returns the code of err: OK for nil, Canceled and DeadlineExceeded
+// for context errors, the code of the outermost *Error in the chain, else
+// Unknown.
+func CodeOf(err error) Code {
+	if err == nil {
+		return OK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return DeadlineExceeded
+	}
+	return Unknown
+}
+
+// retryAfterOf returns the delay the store asked for, if any error in the
+// chain carries one.
+func retryAfterOf(err error) time.Duration {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return 0
+		}
+		if e.RetryAfter > 0 {
+			return e.RetryAfter
+		}
+		err = e.err
+	}
+	return 0
+}

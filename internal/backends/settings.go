@@ -1,0 +1,133 @@
+package backends
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// AccessMode is key_management_settings.access_mode.
+type AccessMode string
+
+const (
+	// ReadOnly: data sources and ephemeral resources read the store; resources
+	// are refused at plan.
+	ReadOnly AccessMode = "read_only"
+	// WriteOnly: resources write; reads come from the process environment.
+	WriteOnly AccessMode = "write_only"
+	// ReadAndWrite: both.
+	ReadAndWrite AccessMode = "read_and_write"
+)
+
+// AccessModes lists the valid values, for schema validators and docs.
+var AccessModes = []string{string(ReadOnly), string(WriteOnly), string(ReadAndWrite)}
+
+// DefaultVirtualKeyPrefix is prefix_for_stored_virtual_keys when unset.
+const DefaultVirtualKeyPrefix = "litellm/"
+
+// Settings mirrors LiteLLM's key_management_settings.
+type Settings struct {
+	AccessMode AccessMode
+	// HostedKeys, when non-nil, lists the names read from the store; other
+	// names are read from the process environment. Writes are not filtered.
+	HostedKeys []string
+	// StoreVirtualKeys applies PrefixForStoredVirtualKeys to every name.
+	StoreVirtualKeys           bool
+	PrefixForStoredVirtualKeys string
+	// PrimarySecretName, when set, stores every name as a field of one JSON
+	// object under this name.
+	PrimarySecretName string
+	// Description and Tags are defaults merged under each object's own.
+	Description string
+	Tags        map[string]string
+}
+
+// Validate checks the settings and fills defaults.
+func (s *Settings) Validate() error {
+	switch s.AccessMode {
+	case "":
+		s.AccessMode = ReadOnly
+	case ReadOnly, WriteOnly, ReadAndWrite:
+	default:
+		return Errorf(InvalidArgument, "key_management_settings.access_mode %q is not one of %s", s.AccessMode, strings.Join(AccessModes, ", "))
+	}
+	if s.PrefixForStoredVirtualKeys == "" {
+		s.PrefixForStoredVirtualKeys = DefaultVirtualKeyPrefix
+	}
+	if s.PrimarySecretName != "" {
+		if err := ValidateName(s.PrimarySecretName); err != nil {
+			return Errorf(InvalidArgument, "key_management_settings.primary_secret_name: %w", err)
+		}
+	}
+	return nil
+}
+
+// CanWrite reports whether resources may write under this access mode.
+func (s *Settings) CanWrite() bool { return s.AccessMode != ReadOnly }
+
+// Hosted reports whether reads of name (as written by the user, or its full
+// name) go to the store rather than the process environment.
+func (s *Settings) Hosted(name, fullName string) bool {
+	if s.HostedKeys == nil {
+		return true
+	}
+	return slices.Contains(s.HostedKeys, name) || slices.Contains(s.HostedKeys, fullName)
+}
+
+// FullName returns the stored name of name. prefix is the object's own prefix
+// attribute: nil means "use the settings", "" opts out of any prefix.
+func (s *Settings) FullName(name string, prefix *string) string {
+	switch {
+	case prefix != nil:
+		return JoinPrefix(*prefix, name)
+	case s.StoreVirtualKeys:
+		return JoinPrefix(s.PrefixForStoredVirtualKeys, name)
+	}
+	return name
+}
+
+// SplitFullName is FullName's inverse for import: it returns the name and the
+// prefix attribute (nil for "the settings' prefix") that give fullName.
+func (s *Settings) SplitFullName(fullName string) (name string, prefix *string) {
+	if s.StoreVirtualKeys {
+		p := JoinPrefix(s.PrefixForStoredVirtualKeys, "")
+		if rest, ok := strings.CutPrefix(fullName, p); ok && rest != "" {
+			return rest, nil
+		}
+		empty := ""
+		return fullName, &empty
+	}
+	return fullName, nil
+}
+
+// JoinPrefix joins as LiteLLM does: prefix+name when prefix ends with "/",
+// else prefix+"/"+name; an empty prefix leaves name as it is.
+func JoinPrefix(prefix, name string) string {
+	if prefix == "" || strings.HasSuffix(prefix, "/") {
+		return prefix + name
+	}
+	return prefix + "/" + name
+}
+
+// Merge returns the description and tags to write: the object's own win over
+// the settings' defaults, key by key for tags (like aws default_tags).
+func (s *Settings) Merge(description string, tags map[string]string) (string, map[string]string) {
+	if description == "" {
+		description = s.Description
+	}
+	if len(s.Tags) == 0 && len(tags) == 0 {
+		return description, nil
+	}
+	merged := maps.Clone(s.Tags)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, tags)
+	return description, merged
+}
+
+// String describes the settings without any secret (they hold none).
+func (s *Settings) String() string {
+	return fmt.Sprintf("access_mode=%s store_virtual_keys=%t primary_secret_name=%q", s.AccessMode, s.StoreVirtualKeys, s.PrimarySecretName)
+}

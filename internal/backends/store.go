@@ -1,0 +1,470 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StoreOptions configures a *Store. The zero value gives the defaults.
+type StoreOptions struct {
+	Settings Settings
+	// Retry bounds retries of Throttled and Unavailable errors; zero means
+	// DefaultRetryPolicy.
+	Retry RetryPolicy
+	// CallTimeout bounds one attempt of one store call; zero means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
+	// LookupEnv reads the process environment; nil means os.LookupEnv. Tests
+	// inject their own.
+	LookupEnv func(string) (string, bool)
+	// OnRetry, when set, is told about each retry (for logging). It never sees
+	// a secret value.
+	OnRetry func(ctx context.Context, op, name string, attempt int, delay time.Duration, err error)
+	// Wait waits between retries; nil means a timer under ctx. Tests inject one
+	// that records delays instead of waiting.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Concurrency bounds parallel reads in LookupMany; zero means 16.
+	Concurrency int
+}
+
+// Store is what provider code holds: a Backend plus the behaviour every store
+// gets for free. It is safe for concurrent use.
+type Store struct {
+	b        Backend
+	caps     Caps
+	settings Settings
+	opts     StoreOptions
+	primary  *primarySecret
+	closed   atomic.Bool
+}
+
+// NewStore wraps b. It validates opts.Settings and fills defaults.
+func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
+	var o StoreOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.Settings.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Retry.MaxAttempts <= 0 {
+		o.Retry = DefaultRetryPolicy
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	if o.Wait == nil {
+		o.Wait = waitContext
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	s := &Store{b: b, caps: b.Caps(), settings: o.Settings, opts: o}
+	if o.Settings.PrimarySecretName != "" {
+		if err := s.validateStoreName(o.Settings.PrimarySecretName); err != nil {
+			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
+		}
+		s.primary = &primarySecret{name: o.Settings.PrimarySecretName}
+	}
+	return s, nil
+}
+
+// Kind returns the store's key_management_system value.
+func (s *Store) Kind() string { return s.b.Kind() }
+
+// Settings returns the key_management_settings in force.
+func (s *Store) Settings() *Settings { return &s.settings }
+
+// Caps returns what objects can do on this store. With a primary secret, names
+// are JSON fields: they have no metadata and no soft delete of their own.
+func (s *Store) Caps() Caps {
+	c := s.caps
+	if s.primary != nil {
+		c.Metadata = false
+		c.SoftDelete = false
+		c.Delete = c.Write
+	}
+	return c
+}
+
+// Close releases the backend. Calls after Close fail with FailedPrecondition.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return s.b.Close()
+}
+
+// ValidateName applies the shared name rules, then the store's own. With a
+// primary secret, names are JSON field names: only the shared rules apply.
+func (s *Store) ValidateName(fullName string) error {
+	if err := ValidateName(fullName); err != nil {
+		return err
+	}
+	if s.primary != nil {
+		return nil
+	}
+	return s.validateStoreName(fullName)
+}
+
+func (s *Store) validateStoreName(fullName string) error {
+	if err := ValidateName(fullName); err != nil {
+		return err
+	}
+	if v, ok := s.b.(NameValidator); ok {
+		if err := v.ValidateName(fullName); err != nil {
+			if CodeOf(err) == Unknown {
+				err = Wrap(InvalidArgument, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckWritable returns an error naming the setting to change when resources
+// may not write through this store.
+func (s *Store) CheckWritable() error {
+	if !s.settings.CanWrite() {
+		return Errorf(PermissionDenied, "key_management_settings.access_mode is %q, which only reads secrets; set access_mode = %q or %q to manage secrets with llmsecret_secret", s.settings.AccessMode, ReadAndWrite, WriteOnly)
+	}
+	if !s.Caps().Write {
+		return Errorf(Unsupported, "the %s store does not support writing secrets", s.Kind())
+	}
+	return nil
+}
+
+// Lookup is the read of data sources and ephemeral resources: it honours
+// access_mode (write_only reads the environment), hosted_keys, the primary
+// secret and the store's environment fallback. name is the object's name as
+// written, fullName the stored name.
+func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
+	if err := s.ValidateName(fullName); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.settings.AccessMode == WriteOnly:
+		return s.fromEnv(name, fmt.Sprintf("key_management_settings.access_mode is %q, so reads come from the process environment", WriteOnly))
+	case !s.settings.Hosted(name, fullName):
+		return s.fromEnv(name, "the name is not in key_management_settings.hosted_keys, so it is read from the process environment")
+	}
+	sec, err := s.Find(ctx, fullName)
+	if CodeOf(err) == NotFound && s.caps.EnvFallback {
+		if v, ok := s.opts.LookupEnv(name); ok {
+			return &Secret{Name: name, Value: []byte(v)}, nil
+		}
+	}
+	return sec, err
+}
+
+func (s *Store) fromEnv(name, why string) (*Secret, error) {
+	v, ok := s.opts.LookupEnv(name)
+	if !ok {
+		return nil, Errorf(NotFound, "reading secret (%s): environment variable %s is not set (%s)", name, quoteName(name), why)
+	}
+	return &Secret{Name: name, Value: []byte(v)}, nil
+}
+
+// Find is the read of managed resources (refresh, import, read-back after a
+// write): always from the store, with a deleted-but-recoverable secret treated
+// as missing.
+func (s *Store) Find(ctx context.Context, fullName string) (*Secret, error) {
+	return s.find(ctx, fullName, false)
+}
+
+// find is Find; fresh bypasses the primary secret's per-run cache.
+func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret, error) {
+	if s.primary != nil {
+		return s.primaryField(ctx, fullName, fresh)
+	}
+	var sec *Secret
+	err := s.call(ctx, "reading", fullName, func(ctx context.Context) error {
+		var err error
+		sec, err = s.b.Get(ctx, fullName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sec == nil {
+		return nil, Errorf(Internal, "reading secret (%s) in %s: store returned no secret and no error", fullName, s.Kind())
+	}
+	if sec.Deleted {
+		return nil, Errorf(NotFound, "reading secret (%s) in %s: secret is deleted (recoverable)", fullName, s.Kind())
+	}
+	return sec, nil
+}
+
+// LookupMany reads several names for llmsecret_secrets: one read of the
+// primary secret, the store's batch call, or bounded concurrent reads. names
+// and fullNames are parallel slices. The result is keyed by name.
+func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
+	out := make(map[string]*Secret, len(names))
+	for i := range names {
+		if err := s.ValidateName(fullNames[i]); err != nil {
+			return nil, err
+		}
+	}
+	// Names that go to the store in one batch; the rest one at a time.
+	var batchNames, batchFull []string
+	if bg, ok := s.b.(BatchGetter); ok && s.primary == nil && s.settings.AccessMode != WriteOnly {
+		for i := range names {
+			if s.settings.Hosted(names[i], fullNames[i]) {
+				batchNames = append(batchNames, names[i])
+				batchFull = append(batchFull, fullNames[i])
+			}
+		}
+		if len(batchFull) > 0 {
+			var got map[string]*Secret
+			err := s.call(ctx, "reading", fmt.Sprintf("%d secrets", len(batchFull)), func(ctx context.Context) error {
+				var err error
+				got, err = bg.GetBatch(ctx, batchFull)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			for i, full := range batchFull {
+				if sec, ok := got[full]; ok && !sec.Deleted {
+					out[batchNames[i]] = sec
+				}
+			}
+		}
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, s.opts.Concurrency)
+	)
+	for i, name := range names {
+		if _, done := out[name]; done {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			sec, err := s.Lookup(ctx, name, fullNames[i])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			out[name] = sec
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// Write creates or replaces a secret and returns its new version. The object's
+// description and tags are merged over the settings' defaults.
+func (s *Store) Write(ctx context.Context, req WriteRequest) (string, error) {
+	if err := s.CheckWritable(); err != nil {
+		return "", err
+	}
+	if err := s.ValidateName(req.Name); err != nil {
+		return "", err
+	}
+	req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
+	if s.primary != nil {
+		return s.writePrimaryField(ctx, req.Name, req.Value, false)
+	}
+	var version string
+	err := s.call(ctx, "writing", req.Name, func(ctx context.Context) error {
+		var err error
+		version, err = s.b.Put(ctx, req)
+		return err
+	})
+	return version, err
+}
+
+// UpdateMetadata changes description and tags without a new value, where the
+// store keeps metadata and can change it alone. It returns Unsupported when
+// the caller must write the value again instead, and does nothing for stores
+// without metadata.
+func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string, tags map[string]string) error {
+	if err := s.CheckWritable(); err != nil {
+		return err
+	}
+	if !s.Caps().Metadata {
+		return nil
+	}
+	mu, ok := s.b.(MetadataUpdater)
+	if !ok {
+		return Errorf(Unsupported, "the %s store cannot change metadata without a new version", s.Kind())
+	}
+	description, tags = s.settings.Merge(description, tags)
+	return s.call(ctx, "updating", fullName, func(ctx context.Context) error {
+		return mu.UpdateMetadata(ctx, fullName, description, tags)
+	})
+}
+
+// Delete removes a secret, then waits until the store no longer returns it.
+// A missing secret is not an error.
+func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) error {
+	if err := s.CheckWritable(); err != nil {
+		return err
+	}
+	caps := s.Caps()
+	if !caps.Delete {
+		return Errorf(Unsupported, "the %s store does not support deleting secrets", s.Kind())
+	}
+	if mode == DeleteSoft && !caps.SoftDelete {
+		return Errorf(Unsupported, "the %s store has no soft delete", s.Kind())
+	}
+	if s.primary != nil {
+		_, err := s.writePrimaryField(ctx, fullName, nil, true)
+		return err
+	}
+	err := s.call(ctx, "deleting", fullName, func(ctx context.Context) error {
+		return s.b.Delete(ctx, fullName, mode)
+	})
+	if CodeOf(err) == NotFound {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.waitGone(ctx, fullName)
+}
+
+// waitGone polls the finder until the secret reads as missing, for stores
+// whose deletes are eventually consistent. It does not sleep blindly: each
+// poll is a read, with backoff between them, bounded by the call timeout.
+func (s *Store) waitGone(ctx context.Context, fullName string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	delay := 50 * time.Millisecond
+	for {
+		_, err := s.Find(ctx, fullName)
+		switch CodeOf(err) {
+		case NotFound:
+			return nil
+		case OK:
+		default:
+			return fmt.Errorf("waiting for secret (%s) in %s to be deleted: %w", fullName, s.Kind(), err)
+		}
+		if err := s.opts.Wait(ctx, delay); err != nil {
+			return Errorf(DeadlineExceeded, "waiting for secret (%s) in %s to be deleted: still readable after %s", fullName, s.Kind(), s.opts.CallTimeout)
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// Rotate moves a secret to a new name LiteLLM's way: write the new name, read
+// it back and compare, then delete the old name. If the write or the read-back
+// fails, the old secret stays and the new name is removed again, so nothing is
+// left that state does not know.
+func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, oldMode DeleteMode) (string, error) {
+	if err := s.CheckWritable(); err != nil {
+		return "", err
+	}
+	if err := s.ValidateName(req.Name); err != nil {
+		return "", err
+	}
+	if r, ok := s.b.(Rotator); ok && s.primary == nil {
+		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
+		var version string
+		err := s.call(ctx, "rotating", oldName, func(ctx context.Context) error {
+			var err error
+			version, err = r.Rotate(ctx, oldName, req)
+			return err
+		})
+		return version, err
+	}
+	version, err := s.Write(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("rotating secret (%s) to (%s) in %s: old secret kept: %w", oldName, req.Name, s.Kind(), err)
+	}
+	got, err := s.find(ctx, req.Name, true)
+	if err == nil && string(got.Value) != string(req.Value) {
+		err = Errorf(FailedPrecondition, "the value read back from (%s) differs from the value written", req.Name)
+	}
+	if err != nil {
+		cleanup := ""
+		if derr := s.Delete(ctx, req.Name, DeleteForever); derr != nil && CodeOf(derr) != Unsupported {
+			cleanup = fmt.Sprintf(" (removing the new name again also failed: %v)", derr)
+		}
+		return "", fmt.Errorf("rotating secret (%s) to (%s) in %s: read-back failed, old secret kept%s: %w", oldName, req.Name, s.Kind(), cleanup, err)
+	}
+	if err := s.Delete(ctx, oldName, oldMode); err != nil {
+		return version, fmt.Errorf("rotating secret (%s) to (%s) in %s: new secret written, deleting the old one failed: %w", oldName, req.Name, s.Kind(), err)
+	}
+	return version, nil
+}
+
+// Health checks the store.
+func (s *Store) Health(ctx context.Context) error {
+	return s.call(ctx, "checking", "store health", s.b.Health)
+}
+
+// call runs one store operation with the per-call timeout, classifies its
+// error and retries Throttled and Unavailable errors (and attempts that timed
+// out) with backoff. Stores must make Put safe to repeat.
+func (s *Store) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
+	if s.closed.Load() {
+		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
+	}
+	p := s.opts.Retry
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		err := fn(actx)
+		timedOut := err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		cancel()
+		if err == nil {
+			return nil
+		}
+		err = s.classify(err, timedOut)
+		code := CodeOf(err)
+		retry := (code.Retryable() || code == DeadlineExceeded && timedOut) && ctx.Err() == nil
+		if !retry || attempt >= p.MaxAttempts {
+			if retry || attempt > 1 {
+				return fmt.Errorf("%s secret (%s) in %s: gave up after %d attempts: %w", op, name, s.Kind(), attempt, err)
+			}
+			return fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
+		}
+		delay := p.backoff(attempt, retryAfterOf(err), jitter)
+		if s.opts.OnRetry != nil {
+			s.opts.OnRetry(ctx, op, name, attempt, delay, err)
+		}
+		if werr := s.opts.Wait(ctx, delay); werr != nil {
+			return fmt.Errorf("%s secret (%s) in %s: %w (while retrying: %w)", op, name, s.Kind(), s.classify(werr, false), err)
+		}
+	}
+}
+
+// classify tags err with a code: its own if it is already an *Error, a
+// deadline code for an attempt that ran out of time, else the store's mapping.
+func (s *Store) classify(err error, timedOut bool) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if timedOut {
+		return &Error{Code: DeadlineExceeded, msg: fmt.Sprintf("no answer within the per-call timeout of %s", s.opts.CallTimeout), err: err}
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return Wrap(Canceled, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return Wrap(DeadlineExceeded, err)
+	}
+	return Wrap(s.b.ErrorCode(err), err)
+}
