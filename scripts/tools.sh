@@ -68,14 +68,16 @@ build_tofu() { # <version> <workdir> <out>
 }
 
 # These two have no replace directives, so plain `go install mod@ver` works.
+go_install() { # <pkg@ver> <workdir> <out> [go flags...]
+  GOBIN="$2/gobin" go install "${@:4}" "$1"
+  mv "$2/gobin/${3##*/}" "$3"
+}
+# tfplugindocs only knows its version via goreleaser ldflags ("dev" otherwise).
 build_tfplugindocs() {
-  GOBIN="$2" go install "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v$1"
-  mv "$2/tfplugindocs" "$3"
+  go_install "github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@v$1" "$2" "$3" \
+    -ldflags "-s -w -X github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs/build.version=$1"
 }
-build_golangci_lint() {
-  GOBIN="$2" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$1"
-  mv "$2/golangci-lint" "$3"
-}
+build_golangci_lint() { go_install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$1" "$2" "$3"; }
 
 # ensure <tool> <version> <binary> <builder> <version-arg>
 ensure() {

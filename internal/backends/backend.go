@@ -47,6 +47,8 @@ const (
 	// DeleteSoft leaves the secret recoverable (recovery window, soft delete,
 	// latest-version delete).
 	DeleteSoft
+	// Abandon forgets the secret and leaves it in the store untouched.
+	Abandon
 )
 
 // Caps says what a store supports. The provider turns a missing capability into

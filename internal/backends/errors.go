@@ -16,11 +16,15 @@ type Error struct {
 	RetryAfter time.Duration
 	msg        string
 	err        error
+	// whole: msg already includes err's message (built by Errorf with %w).
+	whole bool
 }
 
 // Error implements error.
 func (e *Error) Error() string {
 	switch {
+	case e.whole:
+		return e.msg
 	case e.msg != "" && e.err != nil:
 		return e.msg + ": " + e.err.Error()
 	case e.msg != "":
@@ -38,7 +42,14 @@ func (e *Error) Unwrap() error { return e.err }
 // verb wraps as fmt.Errorf does.
 func Errorf(code Code, format string, args ...any) error {
 	wrapped := fmt.Errorf(format, args...)
-	return &Error{Code: code, msg: wrapped.Error(), err: errors.Unwrap(wrapped)}
+	e := &Error{Code: code, msg: wrapped.Error(), whole: true}
+	switch u := wrapped.(type) {
+	case interface{ Unwrap() error }:
+		e.err = u.Unwrap()
+	case interface{ Unwrap() []error }:
+		e.err = wrapped // several %w: keep them all reachable for errors.Is/As
+	}
+	return e
 }
 
 // Wrap tags err with code, keeping err's message and chain. A nil err stays nil.

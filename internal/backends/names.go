@@ -3,12 +3,13 @@ package backends
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // ValidateName applies the rules every store shares (SPEC section 5): no empty
 // name, no ".." path segment, no control characters (C0, DEL, C1, U+2028,
-// U+2029). Names like "a..b", "a?b=1" and "a: b" pass; stores add their own
-// limits through NameValidator.
+// U+2029) and no bytes that are not UTF-8. Names like "a..b", "a?b=1" and
+// "a: b" pass; stores add their own limits through NameValidator.
 func ValidateName(name string) error {
 	if name == "" {
 		return Errorf(InvalidArgument, "secret name must not be empty")
@@ -17,6 +18,11 @@ func ValidateName(name string) error {
 		if seg == ".." {
 			return Errorf(InvalidArgument, "secret name %q must not contain %q as a path segment", name, "..")
 		}
+	}
+	if !utf8.ValidString(name) {
+		// A raw byte 0x80-0x9f is a C1 control in Latin-1; no store takes
+		// names that are not text.
+		return Errorf(InvalidArgument, "secret name %s must be valid UTF-8 text", quoteName(name))
 	}
 	for i, r := range name {
 		if isControl(r) {

@@ -27,6 +27,9 @@ type primarySecret struct {
 	cached  bool
 	exists  bool
 	fields  map[string]json.RawMessage
+	// gen counts commits (and failed commits). A read that started before a
+	// commit must not cache what it read over what the commit cached.
+	gen uint64
 
 	writeMu sync.Mutex // held by the one writer applying a batch
 	queueMu sync.Mutex
@@ -45,6 +48,9 @@ type fieldMutation struct {
 // loadPrimary returns the primary object, from the cache unless fresh.
 func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.RawMessage, bool, error) {
 	p := s.primary
+	if s.closed.Load() {
+		return nil, false, Errorf(FailedPrecondition, "reading primary secret (%s) in %s: provider store is closed", p.name, s.Kind())
+	}
 	if !fresh {
 		p.cacheMu.RLock()
 		if p.cached {
@@ -74,6 +80,9 @@ func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.Ra
 // it. A missing primary secret is an empty object that does not exist yet.
 func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, bool, error) {
 	p := s.primary
+	p.cacheMu.RLock()
+	gen := p.gen
+	p.cacheMu.RUnlock()
 	var sec *Secret
 	err := s.call(ctx, "reading", "primary "+p.name, func(ctx context.Context) error {
 		var err error
@@ -94,7 +103,9 @@ func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, b
 		}
 	}
 	p.cacheMu.Lock()
-	p.cached, p.exists, p.fields = true, exists, fields
+	if p.gen == gen {
+		p.cached, p.exists, p.fields = true, exists, fields
+	}
 	p.cacheMu.Unlock()
 	return fields, exists, nil
 }
@@ -105,18 +116,18 @@ func parsePrimary(name, kind string, payload []byte) (map[string]json.RawMessage
 	var fields map[string]json.RawMessage
 	err := json.Unmarshal(payload, &fields)
 	if err == nil && fields == nil {
-		err = errors.New("it is JSON null")
+		return nil, Errorf(FailedPrecondition, "primary secret (%s) in %s is not a JSON object of strings: it is JSON null", name, kind)
 	}
 	if err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
+		case len(payload) == 0:
+			err = errors.New("it is empty")
 		case errors.As(err, &syn):
 			err = fmt.Errorf("invalid JSON at byte %d of %d", syn.Offset, len(payload))
 		case errors.As(err, &typ):
 			err = fmt.Errorf("it is a JSON %s", typ.Value)
-		case len(payload) == 0:
-			err = errors.New("it is empty")
 		default:
 			err = errors.New("it is not valid JSON")
 		}
@@ -179,7 +190,7 @@ func (s *Store) writePrimaryField(ctx context.Context, field string, value []byt
 // commitPrimary applies a batch of mutations in one read-modify-write.
 func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error {
 	p := s.primary
-	fields, exists, err := s.loadPrimary(ctx, true)
+	fields, _, err := s.loadPrimary(ctx, true)
 	if err != nil {
 		return fmt.Errorf("writing secret (%s) in %s: %w", batch[0].field, s.Kind(), err)
 	}
@@ -200,8 +211,8 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 		fields[m.field] = raw
 		changed = true
 	}
-	if !changed && exists {
-		return nil
+	if !changed {
+		return nil // only removals of absent fields: no write, no empty object
 	}
 	payload, err := json.Marshal(fields)
 	if err != nil {
@@ -216,11 +227,13 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 		// The store may or may not hold the write; read it again next time.
 		p.cacheMu.Lock()
 		p.cached = false
+		p.gen++
 		p.cacheMu.Unlock()
 		return err
 	}
 	p.cacheMu.Lock()
 	p.cached, p.exists, p.fields = true, true, fields
+	p.gen++
 	p.cacheMu.Unlock()
 	return nil
 }

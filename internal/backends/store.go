@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,7 +122,12 @@ func (s *Store) validateStoreName(fullName string) error {
 	}
 	if v, ok := s.b.(NameValidator); ok {
 		if err := v.ValidateName(fullName); err != nil {
-			if CodeOf(err) == Unknown {
+			// SPEC 5: the error names the store and the rule, and a name
+			// the store refuses is always InvalidArgument (never retried).
+			if !strings.Contains(err.Error(), s.Kind()) {
+				return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)
+			}
+			if CodeOf(err) != InvalidArgument {
 				err = Wrap(InvalidArgument, err)
 			}
 			return err
@@ -207,6 +213,9 @@ func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret,
 // primary secret, the store's batch call, or bounded concurrent reads. names
 // and fullNames are parallel slices. The result is keyed by name.
 func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
+	if len(names) != len(fullNames) {
+		return nil, Errorf(InvalidArgument, "reading secrets in %s: %d names but %d full names", s.Kind(), len(names), len(fullNames))
+	}
 	out := make(map[string]*Secret, len(names))
 	for i := range names {
 		if err := s.ValidateName(fullNames[i]); err != nil {
@@ -239,16 +248,21 @@ func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[
 			}
 		}
 	}
+	// Decide what is left before any goroutine writes to out.
+	var pending []int
+	for i, name := range names {
+		if _, done := out[name]; !done {
+			pending = append(pending, i)
+		}
+	}
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, s.opts.Concurrency)
 	)
-	for i, name := range names {
-		if _, done := out[name]; done {
-			continue
-		}
+	for _, i := range pending {
+		name := names[i]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -319,6 +333,9 @@ func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string
 // Delete removes a secret, then waits until the store no longer returns it.
 // A missing secret is not an error.
 func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) error {
+	if mode == Abandon {
+		return nil
+	}
 	if err := s.CheckWritable(); err != nil {
 		return err
 	}
@@ -371,13 +388,18 @@ func (s *Store) waitGone(ctx context.Context, fullName string) error {
 // Rotate moves a secret to a new name LiteLLM's way: write the new name, read
 // it back and compare, then delete the old name. If the write or the read-back
 // fails, the old secret stays and the new name is removed again, so nothing is
-// left that state does not know.
+// left that state does not know. oldMode says how the old name goes (Abandon
+// keeps it).
 func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, oldMode DeleteMode) (string, error) {
 	if err := s.CheckWritable(); err != nil {
 		return "", err
 	}
 	if err := s.ValidateName(req.Name); err != nil {
 		return "", err
+	}
+	if oldName == req.Name {
+		// Nothing moves: deleting the old name would delete the new one.
+		return s.Write(ctx, req)
 	}
 	if r, ok := s.b.(Rotator); ok && s.primary == nil {
 		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)

@@ -1,0 +1,433 @@
+// Package local is the embedded default store (key_management_system =
+// "local"): secrets are KEY=VALUE lines of a dotenv file, the file LiteLLM
+// loads with python-dotenv at start-up.
+//
+// It reads one setting, local.env_file (Options.EnvFile): the path of the
+// file, ".env" by default. A relative path is resolved against the working
+// directory when New is called; Terraform runs providers in the configuration
+// directory. The store keeps no description or tags. Reads of a name the file
+// lacks fall back to the process environment in *backends.Store (Caps
+// reports EnvFallback); this package reads only the file.
+//
+// # Reads
+//
+// The parser follows python-dotenv: KEY=value, export KEY=value, blanks
+// around "=", unquoted values (trimmed, an inline " #comment" removed),
+// single-quoted values (escapes \\ and \' only), double-quoted values
+// (escapes \\ \" \' \n \r \t \a \b \f \v, and \xHH for any byte, which is this
+// store's extension), quoted values spanning lines, single-quoted keys
+// ('a: b'=..., no escapes) and, as an extension, double-quoted keys with
+// escapes, comments and blank lines. When a key is
+// bound several times the last binding wins. There is no ${VAR} interpolation:
+// a value reads back exactly as written. Note that python-dotenv's load_dotenv
+// does expand ${VAR} in every value, quoted or not, unless it is called with
+// interpolate=False, so LiteLLM sees such a value expanded.
+//
+// A line python-dotenv would skip with a warning (an unterminated quote, text
+// after a closing quote) is an error here, with code FailedPrecondition,
+// naming the file and the line but never its content; a write refuses to
+// rewrite a file it cannot parse.
+//
+// # Writes
+//
+// Put and Delete take an in-process mutex and an exclusive flock on the
+// sibling file "<env_file>.lock" (mode 0600; never removed), read the file,
+// edit it, write a temporary file in the same directory, fsync it, rename it
+// over the file and fsync the directory. Readers therefore see the old file or
+// the new one, never a partial one, and concurrent writers, in one process or
+// many, never lose a line. A new file gets mode 0600; a replaced file keeps
+// its mode. When env_file is a symbolic link, its target is replaced.
+//
+// An edit touches only the key's own binding: comments, blank lines, other
+// keys with their quoting, "export " prefixes and the file's line endings
+// (CRLF included) stay byte for byte. Put rewrites the last binding of the key
+// in place (keeping its "export " prefix and inline comment) and drops earlier
+// ones; a new key is appended. Delete removes every binding of the key.
+//
+// # Encoding
+//
+// Any byte string round-trips. A value that is valid UTF-8 with no control
+// character other than newline and tab is written single-quoted with \ and '
+// escaped, which python-dotenv reads identically. Other values are written
+// double-quoted with escapes and \xHH for other bytes, which python-dotenv
+// reads literally (LiteLLM then sees "\xHH" for such bytes). A value ending in
+// a backslash is written unquoted when it is printable ASCII without blanks,
+// else double-quoted with the last backslash as \x5c, because python-dotenv
+// misreads a quoted value ending in a backslash and, with it, the lines that
+// follow. A key is written bare when it matches ^[A-Za-z0-9_./-]+$, else
+// single-quoted as it is (python-dotenv reads quoted keys without escapes)
+// when it is valid UTF-8 without control characters or single quotes, else
+// double-quoted with escapes, a form only this store reads.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofrs/flock"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+// Kind is this store's key_management_system value.
+const Kind = "local"
+
+// DefaultEnvFile is the env_file used when none is set.
+const DefaultEnvFile = ".env"
+
+// MaxNameBytes is the longest name the store accepts.
+const MaxNameBytes = 1024
+
+// lockRetry is how often a writer polls for the cross-process lock while
+// another process holds it.
+const lockRetry = 5 * time.Millisecond
+
+// Options configures the store (the provider's local block).
+type Options struct {
+	// EnvFile is the dotenv file (local.env_file). Empty means ".env". A
+	// relative path is resolved against the process working directory.
+	EnvFile string
+}
+
+type backend struct {
+	path string // absolute
+	mu   sync.Mutex
+	lock *flock.Flock
+}
+
+var (
+	_ backends.Backend       = (*backend)(nil)
+	_ backends.NameValidator = (*backend)(nil)
+	_ backends.BatchGetter   = (*backend)(nil)
+)
+
+// New returns the dotenv store. opts nil means the defaults. The file need
+// not exist yet: the first write creates it.
+func New(opts *Options) (backends.Backend, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.EnvFile == "" {
+		o.EnvFile = DefaultEnvFile
+	}
+	path, err := filepath.Abs(o.EnvFile)
+	if err != nil {
+		return nil, backends.Errorf(backends.InvalidArgument, "local.env_file %q: %w", o.EnvFile, err)
+	}
+	return &backend{
+		path: path,
+		lock: flock.New(path+".lock", flock.SetPermissions(0o600)),
+	}, nil
+}
+
+// Kind implements backends.Backend.
+func (b *backend) Kind() string { return Kind }
+
+// Caps implements backends.Backend.
+func (b *backend) Caps() backends.Caps {
+	return backends.Caps{
+		Write:       true,
+		Delete:      true,
+		Binary:      true,
+		EnvFallback: true,
+	}
+}
+
+// ValidateName implements backends.NameValidator.
+func (b *backend) ValidateName(name string) error {
+	if len(name) > MaxNameBytes {
+		return backends.Errorf(backends.InvalidArgument, "secret name %+q... is %d bytes; the local store allows at most %d", name[:64], len(name), MaxNameBytes)
+	}
+	if !utf8.ValidString(name) {
+		return backends.Errorf(backends.InvalidArgument, "secret name %s is not valid UTF-8; the local store allows only UTF-8 names", backends.QuoteName(name))
+	}
+	return nil
+}
+
+// Get implements backends.Backend.
+func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	doc, err := b.load()
+	if err != nil {
+		return nil, err
+	}
+	if doc == nil {
+		return nil, backends.Errorf(backends.NotFound, "env_file %s does not exist", b.path)
+	}
+	v, ok := doc.lookup(name)
+	if !ok {
+		return nil, backends.Errorf(backends.NotFound, "not set in env_file %s", b.path)
+	}
+	return &backends.Secret{Name: name, Value: v, Version: backends.Fingerprint(name, v)}, nil
+}
+
+// GetBatch implements backends.BatchGetter: one read of the file serves every
+// name.
+func (b *backend) GetBatch(ctx context.Context, names []string) (map[string]*backends.Secret, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	doc, err := b.load()
+	if err != nil || doc == nil {
+		return map[string]*backends.Secret{}, err
+	}
+	out := make(map[string]*backends.Secret, len(names))
+	for _, name := range names {
+		if v, ok := doc.lookup(name); ok {
+			out[name] = &backends.Secret{Name: name, Value: v, Version: backends.Fingerprint(name, v)}
+		}
+	}
+	return out, nil
+}
+
+// Put implements backends.Backend. Description and tags are not stored.
+func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
+	err := b.update(ctx, func(doc *document) ([]byte, bool) {
+		return doc.set(req.Name, req.Value), true
+	})
+	if err != nil {
+		return "", err
+	}
+	return backends.Fingerprint(req.Name, req.Value), nil
+}
+
+// Delete implements backends.Backend. Only DeleteForever is supported (Caps
+// reports no SoftDelete).
+func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteMode) error {
+	if mode != backends.DeleteForever {
+		return backends.Errorf(backends.Unsupported, "the local store has no soft delete")
+	}
+	if _, err := os.Lstat(b.path); errors.Is(err, fs.ErrNotExist) {
+		return nil // no file, nothing to delete (and maybe no directory to lock in)
+	}
+	return b.update(ctx, func(doc *document) ([]byte, bool) {
+		return doc.remove(name)
+	})
+}
+
+// Health implements backends.Backend: the file, if it exists, is readable
+// and parses, and its directory exists and is writable (a readable file in a
+// read-only directory is enough for reads).
+func (b *backend) Health(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(b.path)
+	if err := checkDir(dir); err != nil {
+		return err
+	}
+	doc, err := b.load()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".llmsecret-health-*")
+	if err != nil {
+		if doc != nil {
+			return nil // readable: enough for reads; a write will report its own error
+		}
+		return fmt.Errorf("env_file %s does not exist and its directory is not writable: %w", b.path, err)
+	}
+	name := f.Name()
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("removing health-check file: %w", err)
+	}
+	return nil
+}
+
+// errnoCodes classifies file-system errors that fs.ErrPermission and
+// fs.ErrNotExist do not cover.
+var errnoCodes = map[syscall.Errno]backends.Code{
+	syscall.EROFS:   backends.PermissionDenied,
+	syscall.EISDIR:  backends.FailedPrecondition,
+	syscall.ENOTDIR: backends.FailedPrecondition,
+}
+
+// ErrorCode implements backends.Backend.
+func (b *backend) ErrorCode(err error) backends.Code {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if c, ok := errnoCodes[errno]; ok {
+			return c
+		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return backends.PermissionDenied
+	case errors.Is(err, fs.ErrNotExist):
+		return backends.NotFound
+	}
+	return backends.Unknown
+}
+
+// Close implements backends.Backend.
+func (b *backend) Close() error { return b.lock.Close() }
+
+// load reads and parses the file. A missing file is a nil document.
+func (b *backend) load() (*document, error) {
+	data, err := os.ReadFile(b.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.parse(data, "")
+}
+
+func (b *backend) parse(data []byte, refusal string) (*document, error) {
+	doc, err := parse(data)
+	if err != nil {
+		var pe *parseError
+		if errors.As(err, &pe) {
+			return nil, backends.Errorf(backends.FailedPrecondition, "env_file %s is not a valid dotenv file: %s%s", b.path, pe, refusal)
+		}
+		return nil, err
+	}
+	return doc, nil
+}
+
+// update runs one write: it locks, reads the current file (empty if missing),
+// applies edit and atomically replaces the file when edit changed it.
+func (b *backend) update(ctx context.Context, edit func(*document) ([]byte, bool)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkDir(filepath.Dir(b.path)); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.lock.TryLockContext(ctx, lockRetry); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return fmt.Errorf("locking %s: %w", b.lock.Path(), err)
+	}
+	defer b.lock.Unlock()
+
+	target := b.path
+	if resolved, err := filepath.EvalSymlinks(b.path); err == nil {
+		target = resolved
+	}
+	data, mode, existed, err := readWithMode(target)
+	if err != nil {
+		return err
+	}
+	doc, err := b.parse(data, "; refusing to rewrite it")
+	if err != nil {
+		return err
+	}
+	out, changed := edit(doc)
+	if !changed || (existed && string(out) == string(data)) {
+		return nil
+	}
+	if !existed {
+		mode = 0o600
+	}
+	return writeAtomic(target, out, mode)
+}
+
+// checkDir reports a missing directory as FailedPrecondition: a write cannot
+// create the file there, and NotFound would read as a missing secret.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return backends.Errorf(backends.FailedPrecondition, "the directory of env_file, %s, does not exist", dir)
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return backends.Errorf(backends.FailedPrecondition, "the directory of env_file, %s, is not a directory", dir)
+	}
+	return nil
+}
+
+// readWithMode reads path and its permission bits. A missing file is empty
+// and not existed.
+func readWithMode(path string) (data []byte, mode fs.FileMode, existed bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if fi.IsDir() {
+		return nil, 0, false, backends.Errorf(backends.FailedPrecondition, "env_file %s is a directory", path)
+	}
+	data, err = io.ReadAll(f)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return data, fi.Mode().Perm(), true, nil
+}
+
+// writeAtomic replaces path with data: a temporary file in the same
+// directory, written, chmod-ed and fsync-ed, renamed over path, then the
+// directory fsync-ed so the rename survives a crash.
+func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory. File systems and platforms that cannot (Windows,
+// some network file systems) are not an error: the rename is done.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
+		return err
+	}
+	return nil
+}

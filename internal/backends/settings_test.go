@@ -1,0 +1,252 @@
+package backends_test
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+func strPtr(s string) *string { return &s }
+
+func TestSettingsValidateDefaults(t *testing.T) {
+	var s backends.Settings
+	if err := s.Validate(); err != nil {
+		t.Fatalf("Validate of zero settings: %v", err)
+	}
+	if s.AccessMode != backends.ReadOnly {
+		t.Errorf("default access_mode: got %q, want %q", s.AccessMode, backends.ReadOnly)
+	}
+	if s.PrefixForStoredVirtualKeys != "litellm/" {
+		t.Errorf("default prefix_for_stored_virtual_keys: got %q, want %q", s.PrefixForStoredVirtualKeys, "litellm/")
+	}
+	if s.StoreVirtualKeys || s.HostedKeys != nil || s.PrimarySecretName != "" || s.Description != "" || s.Tags != nil {
+		t.Errorf("other defaults: got %+v, want zero values", s)
+	}
+	if !slices.Equal(backends.AccessModes, []string{"read_only", "write_only", "read_and_write"}) {
+		t.Errorf("AccessModes: got %v", backends.AccessModes)
+	}
+}
+
+func TestSettingsValidateKeepsValues(t *testing.T) {
+	for _, mode := range []backends.AccessMode{backends.ReadOnly, backends.WriteOnly, backends.ReadAndWrite} {
+		s := backends.Settings{AccessMode: mode, PrefixForStoredVirtualKeys: "team", PrimarySecretName: "litellm/primary"}
+		if err := s.Validate(); err != nil {
+			t.Errorf("Validate(access_mode %q): %v", mode, err)
+		}
+		if s.AccessMode != mode || s.PrefixForStoredVirtualKeys != "team" || s.PrimarySecretName != "litellm/primary" {
+			t.Errorf("Validate changed set values: got %+v", s)
+		}
+	}
+}
+
+func TestSettingsValidateErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings backends.Settings
+		mention  []string
+	}{
+		{"UnknownAccessMode", backends.Settings{AccessMode: "readwrite"}, []string{"access_mode", `"readwrite"`, "read_only", "write_only", "read_and_write"}},
+		{"AccessModeCase", backends.Settings{AccessMode: "READ_ONLY"}, []string{"access_mode"}},
+		{"PrimaryDotDot", backends.Settings{PrimarySecretName: "a/../b"}, []string{"primary_secret_name", ".."}},
+		{"PrimaryControl", backends.Settings{PrimarySecretName: "a\x00b"}, []string{"primary_secret_name", "U+0000"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.settings.Validate()
+			if got := backends.CodeOf(err); got != backends.InvalidArgument {
+				t.Fatalf("Validate: got code %v, want InvalidArgument (err: %v)", got, err)
+			}
+			for _, m := range tc.mention {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("Validate: got message %q, want it to mention %q", err, m)
+				}
+			}
+		})
+	}
+}
+
+func TestSettingsCanWrite(t *testing.T) {
+	for mode, want := range map[backends.AccessMode]bool{backends.ReadOnly: false, backends.WriteOnly: true, backends.ReadAndWrite: true} {
+		s := backends.Settings{AccessMode: mode}
+		if got := s.CanWrite(); got != want {
+			t.Errorf("CanWrite(%s): got %t, want %t", mode, got, want)
+		}
+	}
+}
+
+func TestSettingsHosted(t *testing.T) {
+	tests := []struct {
+		name    string
+		hosted  []string
+		n, full string
+		want    bool
+	}{
+		{"NilHostsAll", nil, "A", "A", true},
+		{"EmptyHostsNone", []string{}, "A", "A", false},
+		{"ByName", []string{"A", "B"}, "B", "litellm/B", true},
+		{"ByFullName", []string{"litellm/B"}, "B", "litellm/B", true},
+		{"NotListed", []string{"A"}, "B", "B", false},
+		{"CaseSensitive", []string{"a"}, "A", "A", false},
+	}
+	for _, tc := range tests {
+		s := backends.Settings{HostedKeys: tc.hosted}
+		if got := s.Hosted(tc.n, tc.full); got != tc.want {
+			t.Errorf("%s: Hosted(%q, %q) with hosted_keys %v: got %t, want %t", tc.name, tc.n, tc.full, tc.hosted, got, tc.want)
+		}
+	}
+}
+
+func TestJoinPrefix(t *testing.T) {
+	tests := []struct{ prefix, name, want string }{
+		{"", "KEY", "KEY"},
+		{"litellm/", "KEY", "litellm/KEY"},
+		{"litellm", "KEY", "litellm/KEY"},
+		{"a/b/", "KEY", "a/b/KEY"},
+		{"a/b", "c/KEY", "a/b/c/KEY"},
+		{"/", "KEY", "/KEY"},
+		{"team-", "KEY", "team-/KEY"},
+		{"litellm/", "", "litellm/"},
+		{"litellm", "", "litellm/"},
+	}
+	for _, tc := range tests {
+		if got := backends.JoinPrefix(tc.prefix, tc.name); got != tc.want {
+			t.Errorf("JoinPrefix(%q, %q): got %q, want %q", tc.prefix, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFullName(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings backends.Settings
+		objName  string
+		prefix   *string
+		want     string
+	}{
+		{"NoVirtualKeys", backends.Settings{}, "KEY", nil, "KEY"},
+		{"NoVirtualKeysPrefixIgnored", backends.Settings{PrefixForStoredVirtualKeys: "p/"}, "KEY", nil, "KEY"},
+		{"DefaultPrefix", backends.Settings{StoreVirtualKeys: true}, "KEY", nil, "litellm/KEY"},
+		{"PrefixWithSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team/"}, "KEY", nil, "team/KEY"},
+		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "KEY", nil, "team/KEY"},
+		{"ObjectPrefixOverrides", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr("own/"), "own/KEY"},
+		{"ObjectPrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr("own"), "own/KEY"},
+		{"ObjectPrefixEmptyOptsOut", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr(""), "KEY"},
+		{"ObjectPrefixWithoutVirtualKeys", backends.Settings{}, "KEY", strPtr("own"), "own/KEY"},
+		{"NameWithSlashes", backends.Settings{StoreVirtualKeys: true}, "virtual-key/abc", nil, "litellm/virtual-key/abc"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.settings
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.FullName(tc.objName, tc.prefix); got != tc.want {
+				t.Errorf("FullName(%q): got %q, want %q", tc.objName, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSplitFullName(t *testing.T) {
+	tests := []struct {
+		name       string
+		settings   backends.Settings
+		full       string
+		wantName   string
+		wantPrefix *string
+	}{
+		{"NoVirtualKeys", backends.Settings{}, "litellm/KEY", "litellm/KEY", nil},
+		{"DefaultPrefix", backends.Settings{StoreVirtualKeys: true}, "litellm/KEY", "KEY", nil},
+		{"DefaultPrefixNested", backends.Settings{StoreVirtualKeys: true}, "litellm/a/b", "a/b", nil},
+		{"OutsidePrefix", backends.Settings{StoreVirtualKeys: true}, "other/KEY", "other/KEY", strPtr("")},
+		{"PrefixOnly", backends.Settings{StoreVirtualKeys: true}, "litellm/", "litellm/", strPtr("")},
+		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "team/KEY", "KEY", nil},
+		{"PrefixWithoutSlashNoMatch", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "teamKEY", "teamKEY", strPtr("")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.settings
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			gotName, gotPrefix := s.SplitFullName(tc.full)
+			if gotName != tc.wantName || !samePrefix(gotPrefix, tc.wantPrefix) {
+				t.Errorf("SplitFullName(%q): got (%q, %s), want (%q, %s)", tc.full, gotName, showPrefix(gotPrefix), tc.wantName, showPrefix(tc.wantPrefix))
+			}
+			// Import must land on the same stored name.
+			if back := s.FullName(gotName, gotPrefix); back != tc.full {
+				t.Errorf("FullName(SplitFullName(%q)): got %q, want %q", tc.full, back, tc.full)
+			}
+		})
+	}
+}
+
+func samePrefix(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func showPrefix(p *string) string {
+	if p == nil {
+		return "nil"
+	}
+	return strings.ReplaceAll(`"`+*p+`"`, "\n", `\n`)
+}
+
+func TestMerge(t *testing.T) {
+	tests := []struct {
+		name     string
+		defDesc  string
+		defTags  map[string]string
+		desc     string
+		tags     map[string]string
+		wantDesc string
+		wantTags map[string]string
+	}{
+		{"Nothing", "", nil, "", nil, "", nil},
+		{"EmptyMaps", "", map[string]string{}, "", map[string]string{}, "", nil},
+		{"DefaultsOnly", "managed by terraform", map[string]string{"team": "ml"}, "", nil, "managed by terraform", map[string]string{"team": "ml"}},
+		{"ResourceOnly", "", nil, "own", map[string]string{"owner": "platform"}, "own", map[string]string{"owner": "platform"}},
+		{"ResourceDescriptionWins", "default", nil, "own", nil, "own", nil},
+		{"TagsMergedResourceWins", "", map[string]string{"team": "ml", "owner": "default"}, "", map[string]string{"owner": "platform", "env": "prod"}, "", map[string]string{"team": "ml", "owner": "platform", "env": "prod"}},
+		{"EmptyTagValueWins", "", map[string]string{"team": "ml"}, "", map[string]string{"team": ""}, "", map[string]string{"team": ""}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := backends.Settings{Description: tc.defDesc, Tags: maps.Clone(tc.defTags)}
+			resTags := maps.Clone(tc.tags)
+			gotDesc, gotTags := s.Merge(tc.desc, resTags)
+			if gotDesc != tc.wantDesc {
+				t.Errorf("Merge description: got %q, want %q", gotDesc, tc.wantDesc)
+			}
+			if !maps.Equal(gotTags, tc.wantTags) || (gotTags == nil) != (tc.wantTags == nil) {
+				t.Errorf("Merge tags: got %#v, want %#v", gotTags, tc.wantTags)
+			}
+			// Neither input is modified, and the result aliases neither.
+			if !maps.Equal(s.Tags, tc.defTags) || !maps.Equal(resTags, tc.tags) {
+				t.Errorf("Merge modified its inputs: settings %v, resource %v", s.Tags, resTags)
+			}
+			if gotTags != nil {
+				gotTags["mutated"] = "x"
+				if _, ok := s.Tags["mutated"]; ok {
+					t.Errorf("Merge result aliases the settings' tags")
+				}
+			}
+		})
+	}
+}
+
+func TestSettingsString(t *testing.T) {
+	s := backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true, PrimarySecretName: "p", Description: "d", Tags: map[string]string{"k": "v"}}
+	got := s.String()
+	for _, want := range []string{"access_mode=read_and_write", "store_virtual_keys=true", `primary_secret_name="p"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("String(): got %q, want it to contain %q", got, want)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+// storeFrom takes the *backends.Store the provider handed over. nil provider
+// data (validation before configure) is not an error.
+func storeFrom(data any, diags *diag.Diagnostics) *backends.Store {
+	if data == nil {
+		return nil
+	}
+	store, ok := data.(*backends.Store)
+	if !ok {
+		diags.AddError("Unexpected provider data",
+			fmt.Sprintf("want *backends.Store, got %T; please report this provider bug", data))
+		return nil
+	}
+	return store
+}
+
+// optionalString returns nil for a null string, so "unset" and "" differ.
+func optionalString(v types.String) *string {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	s := v.ValueString()
+	return &s
+}
+
+// maskValue makes every log line written with ctx hide value, whatever
+// message or field it ends up in: a second line of defence behind never
+// logging values at all.
+func maskValue(ctx context.Context, value []byte) context.Context {
+	if len(value) == 0 {
+		return ctx
+	}
+	v := string(value)
+	ctx = tflog.MaskMessageStrings(ctx, v)
+	return tflog.MaskAllFieldValuesStrings(ctx, v)
+}
+
+// nameValidator applies the shared name rules (SPEC section 5) at validate
+// time, before the provider is configured; store limits follow at plan.
+type nameValidator struct{}
+
+var _ validator.String = nameValidator{}
+
+func (nameValidator) Description(context.Context) string {
+	return "must not be empty, contain \"..\" as a path segment, or contain control characters"
+}
+
+func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (nameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := backends.ValidateName(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid secret name", err.Error())
+	}
+}

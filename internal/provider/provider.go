@@ -1,0 +1,198 @@
+// Package provider is the terraform-plugin-framework glue of the llmsecret
+// provider: schemas, models and CRUD handlers that call the backend layer. It
+// never imports a store SDK; everything goes through *backends.Store.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+// Store kinds: the values of key_management_system, as LiteLLM spells them.
+const (
+	kindLocal          = "local"
+	kindVault          = "hashicorp_vault"
+	kindAWSSM          = "aws_secret_manager"
+	kindAWSKMS         = "aws_kms"
+	kindAzureKV        = "azure_key_vault"
+	kindGoogleSM       = "google_secret_manager"
+	kindGoogleKMS      = "google_kms"
+	kindCyberArk       = "cyberark"
+	kindCustom         = "custom"
+	defaultStoreKind   = kindLocal
+	providerTypeName   = "llmsecret"
+	notBuiltYetMessage = "The %q store is part of the provider's contract but is not built in this version (%s). Use key_management_system = %q (the default) or a release that includes it; the provider refuses rather than silently doing nothing."
+)
+
+var storeKinds = []string{kindLocal, kindVault, kindAWSSM, kindAWSKMS, kindAzureKV, kindGoogleSM, kindGoogleKMS, kindCyberArk, kindCustom}
+
+var (
+	_ provider.Provider                       = &LLMSecretProvider{}
+	_ provider.ProviderWithEphemeralResources = &LLMSecretProvider{}
+)
+
+// LLMSecretProvider is the llmsecret provider.
+type LLMSecretProvider struct {
+	version string
+	// lookupEnv reads the process environment; tests replace it.
+	lookupEnv func(string) (string, bool)
+}
+
+// LLMSecretProviderModel is the provider block.
+type LLMSecretProviderModel struct {
+	KeyManagementSystem   types.String                `tfsdk:"key_management_system"`
+	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
+	Local                 *LocalStoreModel            `tfsdk:"local"`
+	HashicorpVault        types.Object                `tfsdk:"hashicorp_vault"`
+	AWSSecretManager      types.Object                `tfsdk:"aws_secret_manager"`
+	AWSKMS                types.Object                `tfsdk:"aws_kms"`
+	AzureKeyVault         types.Object                `tfsdk:"azure_key_vault"`
+	GoogleSecretManager   types.Object                `tfsdk:"google_secret_manager"`
+	GoogleKMS             types.Object                `tfsdk:"google_kms"`
+	CyberArk              types.Object                `tfsdk:"cyberark"`
+	Custom                types.Object                `tfsdk:"custom"`
+}
+
+// KeyManagementSettingsModel mirrors LiteLLM's key_management_settings.
+type KeyManagementSettingsModel struct {
+	AccessMode                 types.String `tfsdk:"access_mode"`
+	HostedKeys                 types.List   `tfsdk:"hosted_keys"`
+	StoreVirtualKeys           types.Bool   `tfsdk:"store_virtual_keys"`
+	PrefixForStoredVirtualKeys types.String `tfsdk:"prefix_for_stored_virtual_keys"`
+	PrimarySecretName          types.String `tfsdk:"primary_secret_name"`
+	Description                types.String `tfsdk:"description"`
+	Tags                       types.Map    `tfsdk:"tags"`
+}
+
+// LocalStoreModel is the local block.
+type LocalStoreModel struct {
+	EnvFile types.String `tfsdk:"env_file"`
+}
+
+// New returns a constructor of the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &LLMSecretProvider{version: version}
+	}
+}
+
+// Metadata implements provider.Provider.
+func (p *LLMSecretProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = providerTypeName
+	resp.Version = p.version
+}
+
+// Schema implements provider.Provider.
+func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages the secrets LLM gateways run on (provider API keys, virtual keys) in the stores the " +
+			"LiteLLM proxy reads from. The provider block mirrors LiteLLM's `key_management_system` and " +
+			"`key_management_settings`, so one set of settings serves the gateway and the infrastructure code.",
+		Attributes: map[string]schema.Attribute{
+			"key_management_system": schema.StringAttribute{
+				MarkdownDescription: "The store, as LiteLLM names it: " + backtickList(storeKinds) + ". Defaults to `local`, " +
+					"a dotenv file. Stores that are not built in this version are refused with an error at configure time.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(storeKinds...)},
+			},
+			"key_management_settings": settingsSchema(),
+			"local":                   localSchema(),
+			kindVault:                 vaultSchema(),
+			kindAWSSM:                 awsSchema(true),
+			kindAWSKMS:                awsSchema(false),
+			kindAzureKV:               azureSchema(),
+			kindGoogleSM:              googleSchema(true),
+			kindGoogleKMS:             googleSchema(false),
+			kindCyberArk:              cyberarkSchema(),
+			kindCustom:                customSchema(),
+		},
+	}
+}
+
+// Configure implements provider.Provider: it resolves the settings, builds the
+// selected store and hands one *backends.Store to every object.
+func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg LLMSecretProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	kind := defaultStoreKind
+	switch {
+	case cfg.KeyManagementSystem.IsUnknown():
+		resp.Diagnostics.AddAttributeError(path.Root("key_management_system"), "Unknown key_management_system",
+			"key_management_system must be known at plan time; it cannot depend on a value computed during apply.")
+		return
+	case !cfg.KeyManagementSystem.IsNull():
+		kind = cfg.KeyManagementSystem.ValueString()
+	}
+
+	settings, diags := settingsFromModel(ctx, cfg.KeyManagementSettings)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	b, err := p.newBackend(ctx, kind, &cfg)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		return
+	}
+	store, err := backends.NewStore(b, &backends.StoreOptions{
+		Settings:  settings,
+		LookupEnv: p.lookupEnv,
+		OnRetry:   logRetry,
+	})
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("key_management_settings"), "invalid key_management_settings", err.Error())
+		return
+	}
+	tflog.Debug(ctx, "configured llmsecret store", map[string]any{"store": kind, "settings": settings.String()})
+	resp.DataSourceData = store
+	resp.ResourceData = store
+	resp.EphemeralResourceData = store
+}
+
+// kindAttr is the provider attribute a configure error points at.
+func kindAttr(kind string) string {
+	if kind == "" {
+		return "key_management_system"
+	}
+	return kind
+}
+
+func logRetry(ctx context.Context, op, name string, attempt int, delay time.Duration, err error) {
+	tflog.Warn(ctx, "retrying store call", map[string]any{
+		"operation": op, "secret": name, "attempt": attempt, "delay": delay.String(),
+		"code": backends.CodeOf(err).String(), "error": err.Error(),
+	})
+}
+
+// Resources implements provider.Provider.
+func (p *LLMSecretProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewSecretResource}
+}
+
+// DataSources implements provider.Provider.
+func (p *LLMSecretProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewSecretDataSource, NewSecretsDataSource}
+}
+
+// EphemeralResources implements provider.ProviderWithEphemeralResources.
+func (p *LLMSecretProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewSecretEphemeralResource}
+}

@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+var (
+	_ datasource.DataSource              = &SecretDataSource{}
+	_ datasource.DataSourceWithConfigure = &SecretDataSource{}
+)
+
+// NewSecretDataSource returns the llmsecret_secret data source.
+func NewSecretDataSource() datasource.DataSource { return &SecretDataSource{} }
+
+// SecretDataSource reads one secret.
+type SecretDataSource struct {
+	store *backends.Store
+}
+
+// SecretDataSourceModel is the llmsecret_secret data source.
+type SecretDataSourceModel struct {
+	Name     types.String `tfsdk:"name"`
+	Prefix   types.String `tfsdk:"prefix"`
+	FullName types.String `tfsdk:"full_name"`
+	Value    types.String `tfsdk:"value"`
+	Version  types.String `tfsdk:"version"`
+}
+
+// Metadata implements datasource.DataSource.
+func (d *SecretDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_secret"
+}
+
+// Schema implements datasource.DataSource.
+func (d *SecretDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Reads one secret, honouring `key_management_settings` (`write_only` and names outside " +
+			"`hosted_keys` read the process environment; `primary_secret_name` reads a field). The value is stored " +
+			"in state (sensitive): use the `llmsecret_secret` ephemeral resource to keep it out. A missing secret is " +
+			"an error, never an empty string.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Secret name.",
+				Required:            true,
+				Validators:          []validator.String{nameValidator{}},
+			},
+			"prefix": schema.StringAttribute{
+				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
+				Optional:            true,
+			},
+			"full_name": schema.StringAttribute{MarkdownDescription: "The name as stored.", Computed: true},
+			"value":     schema.StringAttribute{MarkdownDescription: "The secret value.", Computed: true, Sensitive: true},
+			"version": schema.StringAttribute{
+				MarkdownDescription: "The store's version id (or a fingerprint); null when the value came from the environment.",
+				Computed:            true,
+			},
+		},
+	}
+}
+
+// Configure implements datasource.DataSourceWithConfigure.
+func (d *SecretDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.store = storeFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// Read implements datasource.DataSource.
+func (d *SecretDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m SecretDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if d.store == nil {
+		resp.Diagnostics.AddError("Provider not configured", "please report this provider bug")
+		return
+	}
+	name := m.Name.ValueString()
+	full := d.store.Settings().FullName(name, optionalString(m.Prefix))
+	sec, err := d.store.Lookup(ctx, name, full)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, d.store.Kind()), err.Error())
+		return
+	}
+	ctx = maskValue(ctx, sec.Value)
+	m.FullName = types.StringValue(full)
+	m.Value = types.StringValue(string(sec.Value))
+	m.Version = versionValue(sec.Version)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func versionValue(v string) types.String {
+	if v == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(v)
+}

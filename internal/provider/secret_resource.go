@@ -1,0 +1,492 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+// Deletion policies of llmsecret_secret.
+const (
+	policyDelete     = "delete"
+	policySoftDelete = "soft_delete"
+	policyAbandon    = "abandon"
+)
+
+// privateImported marks state written by ImportState, so the first Read fills
+// the value in (aws parity: an import brings the secret string).
+const privateImported = "imported"
+
+var (
+	_ resource.Resource                     = &SecretResource{}
+	_ resource.ResourceWithConfigure        = &SecretResource{}
+	_ resource.ResourceWithImportState      = &SecretResource{}
+	_ resource.ResourceWithModifyPlan       = &SecretResource{}
+	_ resource.ResourceWithConfigValidators = &SecretResource{}
+	_ resource.ResourceWithValidateConfig   = &SecretResource{}
+)
+
+// NewSecretResource returns the llmsecret_secret resource.
+func NewSecretResource() resource.Resource { return &SecretResource{} }
+
+// SecretResource manages one secret in the configured store.
+type SecretResource struct {
+	store *backends.Store
+}
+
+// SecretResourceModel is llmsecret_secret's state.
+type SecretResourceModel struct {
+	ID             types.String `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	Prefix         types.String `tfsdk:"prefix"`
+	FullName       types.String `tfsdk:"full_name"`
+	Value          types.String `tfsdk:"value"`
+	ValueWO        types.String `tfsdk:"value_wo"`
+	ValueWOVersion types.Int64  `tfsdk:"value_wo_version"`
+	Description    types.String `tfsdk:"description"`
+	Tags           types.Map    `tfsdk:"tags"`
+	Version        types.String `tfsdk:"version"`
+	DeletionPolicy types.String `tfsdk:"deletion_policy"`
+}
+
+// Metadata implements resource.Resource.
+func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_secret"
+}
+
+// Schema implements resource.Resource.
+func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Writes, rotates and deletes one secret (a provider API key, a virtual key) in the store " +
+			"selected by the provider's `key_management_system`. Needs `key_management_settings.access_mode` " +
+			"`read_and_write` or `write_only`.\n\n" +
+			"Prefer `value_wo` + `value_wo_version`: the value is then never stored in state or shown in plans. " +
+			"Changing `name` or `prefix` rotates in place, LiteLLM's way: the new name is written, read back and " +
+			"compared, and only then is the old name deleted; if the read-back fails the old secret stays. " +
+			"Refresh detects a value changed outside Terraform and plans to write the configured one back.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Same as `full_name`.",
+				Computed:            true,
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Secret name, e.g. `OPENAI_API_KEY`. Must not be empty, contain `..` as a path " +
+					"segment, or contain control characters; each store adds its own limits. Changing it rotates the secret.",
+				Required:   true,
+				Validators: []validator.String{nameValidator{}},
+			},
+			"prefix": schema.StringAttribute{
+				MarkdownDescription: "Prefix of the stored name, overriding `key_management_settings.prefix_for_stored_virtual_keys`. " +
+					"`\"\"` opts out of any prefix. Joined as LiteLLM does (a `/` is added unless the prefix ends with one).",
+				Optional: true,
+			},
+			"full_name": schema.StringAttribute{
+				MarkdownDescription: "The name as stored: prefix joined with `name`. Import uses it.",
+				Computed:            true,
+			},
+			"value": schema.StringAttribute{
+				MarkdownDescription: "The secret value. Stored in state (sensitive). Prefer `value_wo`. Exactly one of " +
+					"`value` and `value_wo` must be set.",
+				Optional:  true,
+				Sensitive: true,
+			},
+			"value_wo": schema.StringAttribute{
+				MarkdownDescription: "The secret value, write-only: never stored in state or plan (Terraform 1.11+, " +
+					"OpenTofu 1.11+). Bump `value_wo_version` to write a new value.",
+				Optional:  true,
+				Sensitive: true,
+				WriteOnly: true,
+				Validators: []validator.String{
+					stringvalidator.AlsoRequires(path.MatchRoot("value_wo_version")),
+				},
+			},
+			"value_wo_version": schema.Int64Attribute{
+				MarkdownDescription: "Version of `value_wo`; change it to write a new value. Refresh clears it when the " +
+					"store's value changed outside Terraform, so the next apply writes the configured value back.",
+				Optional: true,
+				Validators: []validator.Int64{
+					int64validator.AlsoRequires(path.MatchRoot("value_wo")),
+				},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "Description, merged over `key_management_settings.description`. Kept by stores " +
+					"that have metadata (not the local dotenv file).",
+				Optional: true,
+			},
+			"tags": schema.MapAttribute{
+				MarkdownDescription: "Tags, merged over `key_management_settings.tags` (these win key by key). Kept " +
+					"by stores that have metadata (not the local dotenv file).",
+				ElementType: types.StringType,
+				Optional:    true,
+			},
+			"version": schema.StringAttribute{
+				MarkdownDescription: "The store's version id of the current value; for stores without version ids " +
+					"(the local dotenv file, fields of a primary secret) a keyed fingerprint of the value.",
+				Computed: true,
+			},
+			"deletion_policy": schema.StringAttribute{
+				MarkdownDescription: "What destroy (and the old name of a rotation) does: `delete` (default: gone for " +
+					"good where the store allows it), `soft_delete` (recoverable, on stores with soft delete), `abandon` " +
+					"(forget only).",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(policyDelete),
+				Validators: []validator.String{stringvalidator.OneOf(policyDelete, policySoftDelete, policyAbandon)},
+			},
+		},
+	}
+}
+
+// ConfigValidators implements resource.ResourceWithConfigValidators.
+func (r *SecretResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	return []resource.ConfigValidator{
+		resourcevalidator.ExactlyOneOf(path.MatchRoot("value"), path.MatchRoot("value_wo")),
+	}
+}
+
+// ValidateConfig implements resource.ResourceWithValidateConfig: it nudges
+// users of value towards value_wo.
+func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var value types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("value"), &value)...)
+	if !value.IsNull() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
+			"value is stored in Terraform state (marked sensitive). Use value_wo with value_wo_version to keep the "+
+				"secret out of state and plans.")
+	}
+}
+
+// Configure implements resource.ResourceWithConfigure.
+func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.store = storeFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan implements resource.ResourceWithModifyPlan: it refuses at plan
+// what the store or the settings cannot do, and computes full_name and id.
+func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.store == nil {
+		return
+	}
+	if req.Plan.Raw.IsNull() { // destroy
+		var state SecretResourceModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() || state.DeletionPolicy.ValueString() == policyAbandon {
+			return
+		}
+		if err := r.store.CheckWritable(); err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("cannot delete secret (%s) in %s", state.FullName.ValueString(), r.store.Kind()), err.Error())
+		}
+		return
+	}
+	var plan SecretResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.store.CheckWritable(); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("llmsecret_secret cannot be managed with the %s store's settings", r.store.Kind()), err.Error())
+		return
+	}
+	caps := r.store.Caps()
+	switch plan.DeletionPolicy.ValueString() {
+	case policyDelete:
+		if !caps.Delete {
+			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported",
+				fmt.Sprintf("the %s store cannot delete secrets; set deletion_policy = %q", r.store.Kind(), policyAbandon))
+		}
+	case policySoftDelete:
+		if !caps.SoftDelete {
+			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported",
+				fmt.Sprintf("the %s store has no soft delete (recoverable deletion); set deletion_policy = %q or %q", r.store.Kind(), policyDelete, policyAbandon))
+		}
+	}
+	if plan.Name.IsUnknown() || plan.Prefix.IsUnknown() {
+		plan.FullName = types.StringUnknown()
+		plan.ID = types.StringUnknown()
+		plan.Version = types.StringUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	full := r.store.Settings().FullName(plan.Name.ValueString(), optionalString(plan.Prefix))
+	if err := r.store.ValidateName(full); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", r.store.Kind()), err.Error())
+		return
+	}
+	plan.FullName = types.StringValue(full)
+	plan.ID = plan.FullName
+
+	if req.State.Raw.IsNull() { // create
+		plan.Version = types.StringUnknown()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	var state SecretResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if writesValue(&plan, &state) {
+		plan.Version = types.StringUnknown()
+	} else {
+		plan.Version = state.Version
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// writesValue reports whether an update writes the value again: a new value,
+// a new value_wo_version, or a rotation to a new name.
+func writesValue(plan, state *SecretResourceModel) bool {
+	return !plan.Value.Equal(state.Value) || !plan.ValueWOVersion.Equal(state.ValueWOVersion) ||
+		!plan.FullName.Equal(state.FullName)
+}
+
+// Create implements resource.Resource.
+func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config SecretResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
+		return
+	}
+	wr, diags := r.writeRequest(ctx, &plan, &config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskValue(ctx, wr.Value)
+	version, err := r.store.Write(ctx, wr)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), err.Error())
+		return
+	}
+	plan.Version = types.StringValue(version)
+	plan.ValueWO = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Read implements resource.Resource: it detects a secret deleted or changed
+// outside Terraform.
+func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state SecretResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
+		return
+	}
+	imported, diags := req.Private.GetKey(ctx, privateImported)
+	resp.Diagnostics.Append(diags...)
+	if r.store.Settings().AccessMode == backends.WriteOnly && imported == nil {
+		// write_only forbids reading the store; keep what the last apply wrote.
+		tflog.Debug(ctx, "access_mode write_only: refresh keeps state without reading the store")
+		return
+	}
+	full := state.FullName.ValueString()
+	sec, err := r.store.Find(ctx, full)
+	if backends.CodeOf(err) == backends.NotFound {
+		resp.Diagnostics.AddWarning("Secret not found",
+			fmt.Sprintf("secret (%s) is no longer in the %s store; removing it from state so the next apply creates it again", full, r.store.Kind()))
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, r.store.Kind()), err.Error())
+		return
+	}
+	ctx = maskValue(ctx, sec.Value)
+	switch {
+	case imported != nil:
+		state.Value = types.StringValue(string(sec.Value))
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+	case !state.Value.IsNull():
+		if state.Value.ValueString() != string(sec.Value) {
+			tflog.Info(ctx, "secret value changed outside Terraform", map[string]any{"secret": full})
+			state.Value = types.StringValue(string(sec.Value))
+		}
+	case !state.Version.IsNull() && sec.Version != "" && sec.Version != state.Version.ValueString():
+		// value_wo is never in state, so a new store version is the drift
+		// signal. Clearing value_wo_version makes the plan write value_wo again.
+		resp.Diagnostics.AddWarning("Secret changed outside Terraform",
+			fmt.Sprintf("secret (%s) in %s has version %s, but Terraform wrote %s; the next apply writes the configured value_wo again",
+				full, r.store.Kind(), sec.Version, state.Version.ValueString()))
+		state.ValueWOVersion = types.Int64Null()
+	}
+	if sec.Version != "" {
+		state.Version = types.StringValue(sec.Version)
+	}
+	if r.store.Caps().Metadata {
+		resp.Diagnostics.Append(r.readMetadata(ctx, sec, &state)...)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// readMetadata puts the store's description and tags into state, leaving out
+// what only the provider-level defaults contributed.
+func (r *SecretResource) readMetadata(ctx context.Context, sec *backends.Secret, state *SecretResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	defaults := r.store.Settings()
+	if sec.Description != defaults.Description || !state.Description.IsNull() {
+		if sec.Description == "" {
+			state.Description = types.StringNull()
+		} else {
+			state.Description = types.StringValue(sec.Description)
+		}
+	}
+	own := map[string]string{}
+	if !state.Tags.IsNull() {
+		diags.Append(state.Tags.ElementsAs(ctx, &own, false)...)
+	}
+	got := map[string]string{}
+	for k, v := range sec.Tags {
+		if dv, isDefault := defaults.Tags[k]; isDefault && dv == v {
+			if _, mine := own[k]; !mine {
+				continue
+			}
+		}
+		got[k] = v
+	}
+	if len(got) == 0 && state.Tags.IsNull() {
+		return diags
+	}
+	if !maps.Equal(got, own) {
+		tags, d := types.MapValueFrom(ctx, types.StringType, got)
+		diags.Append(d...)
+		state.Tags = tags
+	}
+	return diags
+}
+
+// Update implements resource.Resource: a new value writes a new version, a new
+// name rotates, a metadata change updates metadata alone where the store can.
+func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config SecretResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
+		return
+	}
+	wr, diags := r.writeRequest(ctx, &plan, &config)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = maskValue(ctx, wr.Value)
+	oldFull := state.FullName.ValueString()
+	version := state.Version.ValueString()
+	var err error
+	switch {
+	case oldFull != wr.Name:
+		version, err = r.store.Rotate(ctx, oldFull, wr, deleteMode(state.DeletionPolicy.ValueString()))
+		if err != nil {
+			resp.Diagnostics.AddError(fmt.Sprintf("rotating secret (%s) to (%s) in %s", oldFull, wr.Name, r.store.Kind()), err.Error())
+			return
+		}
+	case writesValue(&plan, &state):
+		version, err = r.store.Write(ctx, wr)
+	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags):
+		err = r.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
+		if backends.CodeOf(err) == backends.Unsupported {
+			version, err = r.store.Write(ctx, wr)
+		}
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("updating secret (%s) in %s", wr.Name, r.store.Kind()), err.Error())
+		return
+	}
+	plan.Version = types.StringValue(version)
+	plan.ValueWO = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// Delete implements resource.Resource.
+func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state SecretResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
+		return
+	}
+	full := state.FullName.ValueString()
+	if err := r.store.Delete(ctx, full, deleteMode(state.DeletionPolicy.ValueString())); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("deleting secret (%s) in %s", full, r.store.Kind()), err.Error())
+	}
+}
+
+// ImportState implements resource.ResourceWithImportState: the import id is
+// full_name. The first Read after import fills in the value.
+func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !r.configured(&resp.Diagnostics) {
+		return
+	}
+	full := req.ID
+	if err := r.store.ValidateName(full); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()), err.Error())
+		return
+	}
+	name, prefix := r.store.Settings().SplitFullName(full)
+	state := SecretResourceModel{
+		ID:             types.StringValue(full),
+		Name:           types.StringValue(name),
+		Prefix:         types.StringPointerValue(prefix),
+		FullName:       types.StringValue(full),
+		Value:          types.StringNull(),
+		ValueWO:        types.StringNull(),
+		ValueWOVersion: types.Int64Null(),
+		Description:    types.StringNull(),
+		Tags:           types.MapNull(types.StringType),
+		Version:        types.StringNull(),
+		DeletionPolicy: types.StringValue(policyDelete),
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
+}
+
+// writeRequest builds the store write from the plan, taking value_wo from the
+// config (write-only values are never in the plan).
+func (r *SecretResource) writeRequest(ctx context.Context, plan, config *SecretResourceModel) (backends.WriteRequest, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	wr := backends.WriteRequest{Name: plan.FullName.ValueString(), Description: plan.Description.ValueString()}
+	switch {
+	case !config.ValueWO.IsNull() && !config.ValueWO.IsUnknown():
+		wr.Value = []byte(config.ValueWO.ValueString())
+	case !plan.Value.IsNull() && !plan.Value.IsUnknown():
+		wr.Value = []byte(plan.Value.ValueString())
+	default:
+		diags.AddAttributeError(path.Root("value_wo"), "No secret value", "exactly one of value and value_wo must be set to a known value")
+	}
+	if !plan.Tags.IsNull() {
+		wr.Tags = map[string]string{}
+		diags.Append(plan.Tags.ElementsAs(ctx, &wr.Tags, false)...)
+	}
+	return wr, diags
+}
+
+func (r *SecretResource) configured(diags *diag.Diagnostics) bool {
+	if r.store == nil {
+		diags.AddError("Provider not configured", "the llmsecret provider was not configured before this resource was used; please report this provider bug")
+		return false
+	}
+	return true
+}
+
+func deleteMode(policy string) backends.DeleteMode {
+	switch policy {
+	case policySoftDelete:
+		return backends.DeleteSoft
+	case policyAbandon:
+		return backends.Abandon
+	}
+	return backends.DeleteForever
+}
