@@ -23,6 +23,7 @@ provider_installation {
   direct {}
 }
 CFG
+export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
 mkdir -p "$work/schema"
 cat >"$work/schema/main.tf" <<'CFG'
 terraform {
@@ -31,8 +32,10 @@ terraform {
   }
 }
 CFG
-(cd "$work/schema" && TF_CLI_CONFIG_FILE="$work/cli.tfrc" "$tf" providers schema -json >"$work/schema.json" 2>"$work/schema.err") ||
+(cd "$work/schema" && "$tf" providers schema -json >"$work/schema.json" 2>"$work/schema.err") ||
 	{ cat "$work/schema.err" >&2; exit 1; }
+# tfplugindocs looks the provider up by its short name.
+sed -i 's#"registry\.terraform\.io/llmsecret/llmsecret":#"llmsecret":#' "$work/schema.json"
 
 render() { # render <dir>: a copy of the repo's docs inputs rendered in <dir>
 	local dir="$1"

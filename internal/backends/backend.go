@@ -8,6 +8,8 @@ package backends
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -29,6 +31,15 @@ type Secret struct {
 	Deleted bool
 }
 
+// String describes the secret without its value.
+func (s Secret) String() string {
+	return fmt.Sprintf("Secret{Name: %s, Version: %q, Deleted: %t, Value: (redacted)}", quoteName(s.Name), s.Version, s.Deleted)
+}
+
+// Format makes every fmt verb (%v, %+v, %#v, %s, %x, %d, ...) print String,
+// so formatting a Secret never leaks its value.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
 // WriteRequest is a write of one secret.
 type WriteRequest struct {
 	// Name is the full stored name.
@@ -37,6 +48,15 @@ type WriteRequest struct {
 	Description string
 	Tags        map[string]string
 }
+
+// String describes the request without its value.
+func (r WriteRequest) String() string {
+	return fmt.Sprintf("WriteRequest{Name: %s, Value: (redacted)}", quoteName(r.Name))
+}
+
+// Format makes every fmt verb print String, so formatting a WriteRequest
+// never leaks its value.
+func (r WriteRequest) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, r.String()) }
 
 // DeleteMode says how hard a delete is.
 type DeleteMode int

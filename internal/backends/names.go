@@ -39,9 +39,9 @@ func isControl(r rune) bool {
 // quoteName renders a name for an error message so control characters show as
 // escapes instead of breaking the message.
 func quoteName(name string) string {
-	const max = 128
-	if len(name) > max {
-		return fmt.Sprintf("%+q... (%d bytes)", name[:max], len(name))
+	const limit = 128
+	if len(name) > limit {
+		return fmt.Sprintf("%+q... (%d bytes)", name[:limit], len(name))
 	}
 	return fmt.Sprintf("%+q", name)
 }

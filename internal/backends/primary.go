@@ -70,7 +70,10 @@ func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.Ra
 		if err != nil {
 			return nil, false, err
 		}
-		r := v.(result)
+		r, ok := v.(result)
+		if !ok {
+			return nil, false, Errorf(Internal, "reading primary secret (%s): unexpected cache entry %T", p.name, v)
+		}
 		return r.fields, r.exists, nil
 	}
 	return s.fetchPrimary(ctx)

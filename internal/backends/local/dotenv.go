@@ -15,7 +15,8 @@ import (
 // entry is one KEY=VALUE binding of a dotenv file, with the byte offsets an
 // in-place edit needs.
 type entry struct {
-	key   string
+	key string
+	// value may share memory with the file's data; lookup copies it.
 	value []byte
 	// hasValue is false for a bare "KEY" line, which python-dotenv reads as
 	// None and load_dotenv does not set.
@@ -256,7 +257,7 @@ func (p *parser) value(line int) ([]byte, error) {
 	}
 	v = bytes.TrimRight(v, " \t\v\f")
 	p.pos = start + len(v)
-	return bytes.Clone(v), nil
+	return v, nil
 }
 
 // doubleQuoteEscapes are python-dotenv's double-quoted escapes.
@@ -270,6 +271,13 @@ var doubleQuoteEscapes = [256]byte{
 // escape stays as written, backslash included.
 func (p *parser) quoted(q byte, line int, what string) ([]byte, error) {
 	p.pos++
+	// Fast path: nothing to decode, so the value is a slice of the file.
+	if n := bytes.IndexByte(p.data[p.pos:], q); n >= 0 {
+		if raw := p.data[p.pos : p.pos+n]; bytes.IndexAny(raw, "\\\r\n") < 0 {
+			p.pos += n + 1
+			return raw, nil
+		}
+	}
 	out := []byte{}
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
@@ -328,12 +336,15 @@ func unhex(c byte) int {
 	return -1
 }
 
-// lookup returns the value of key: the last binding wins, as in a Python dict,
-// and a last binding without "=" sets nothing.
+// lookup returns a copy of the value of key: the last binding wins, as in a
+// Python dict, and a last binding without "=" sets nothing.
 func (d *document) lookup(key string) ([]byte, bool) {
 	for i := len(d.entries) - 1; i >= 0; i-- {
 		if e := &d.entries[i]; e.key == key {
-			return e.value, e.hasValue
+			if !e.hasValue {
+				return nil, false
+			}
+			return bytes.Clone(e.value), true
 		}
 	}
 	return nil, false
