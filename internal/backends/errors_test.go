@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,5 +181,27 @@ func TestCodes(t *testing.T) {
 	}
 	if got, want := backends.Code(99).String(), "Code(99)"; got != want {
 		t.Errorf("Code(99).String(): got %q, want %q", got, want)
+	}
+}
+
+func TestFormattingNeverShowsValues(t *testing.T) {
+	const secret = "sk-SECRET-fmt"
+	sec := &backends.Secret{Name: "OPENAI_API_KEY", Value: []byte(secret), Version: "3", Tags: map[string]string{"team": "ml"}}
+	req := backends.WriteRequest{Name: "OPENAI_API_KEY", Value: []byte(secret)}
+	nested := struct {
+		S   *backends.Secret
+		R   backends.WriteRequest
+		Map map[string]*backends.Secret
+	}{sec, req, map[string]*backends.Secret{"k": sec}}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		for what, arg := range map[string]any{"*Secret": sec, "Secret": *sec, "WriteRequest": req, "*WriteRequest": &req, "nested": nested} {
+			got := fmt.Sprintf(verb, arg)
+			if strings.Contains(got, secret) || strings.Contains(got, fmt.Sprintf("%x", secret)) || strings.Contains(got, "115 107 45") {
+				t.Errorf("Sprintf(%s, %s): got %q, want the value redacted", verb, what, got)
+			}
+		}
+	}
+	if got := fmt.Sprint(sec); !strings.Contains(got, "OPENAI_API_KEY") || !strings.Contains(got, "redacted") {
+		t.Errorf("Sprint(*Secret): got %q, want the name and a redaction mark", got)
 	}
 }

@@ -105,7 +105,7 @@ func TestQuoteName(t *testing.T) {
 func storeRule(kindInMessage bool, code backends.Code) func(string) error {
 	return func(name string) error {
 		for _, r := range name {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			if !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", r) {
 				msg := "names allow only letters, digits and '-'"
 				if kindInMessage {
 					msg = backendtest.MemStoreKind + " " + msg
@@ -205,5 +205,44 @@ func TestPrimaryFieldNamesSkipStoreRule(t *testing.T) {
 	_, err = backends.NewStore(m, &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "../x"}})
 	if got := backends.CodeOf(err); got != backends.InvalidArgument {
 		t.Errorf("NewStore with primary name ../x: got code %v, want InvalidArgument (err: %v)", got, err)
+	}
+}
+
+func TestEnvReadsSkipStoreRule(t *testing.T) {
+	// A read served by the process environment is not bound by the store's
+	// own name limits; the shared rules still apply.
+	ctx := context.Background()
+	env := envOf(map[string]string{"OPENAI_API_KEY": "from-env"})
+	for _, tc := range []struct {
+		name     string
+		settings backends.Settings
+	}{
+		{"WriteOnly", backends.Settings{AccessMode: backends.WriteOnly}},
+		{"NotHosted", backends.Settings{AccessMode: backends.ReadAndWrite, HostedKeys: []string{"other"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := backendtest.NewMemStore(backendtest.AllCaps)
+			m.SetNameValidator(storeRule(true, backends.Unknown)) // refuses '_'
+			s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings = tc.settings; o.LookupEnv = env })
+			sec, err := s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+			if err != nil || string(sec.Value) != "from-env" {
+				t.Errorf("Lookup from the environment of a name the store refuses: got (%v, %v), want from-env", sec, err)
+			}
+			got, err := s.LookupMany(ctx, []string{"OPENAI_API_KEY"}, []string{"OPENAI_API_KEY"})
+			if err != nil || string(got["OPENAI_API_KEY"].Value) != "from-env" {
+				t.Errorf("LookupMany from the environment of a name the store refuses: got (%v, %v), want from-env", got, err)
+			}
+			_, err = s.Lookup(ctx, "a/../b", "a/../b")
+			wantCode(t, "Lookup from the environment of a name the shared rules refuse", err, backends.InvalidArgument)
+		})
+	}
+	// Reads that go to the store still apply its rule.
+	m := backendtest.NewMemStore(backendtest.AllCaps)
+	m.SetNameValidator(storeRule(true, backends.Unknown))
+	s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.LookupEnv = env })
+	_, err := s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+	wantCode(t, "Lookup from the store of a name the store refuses", err, backends.InvalidArgument)
+	if n := m.Calls(backendtest.MethodGet); n != 0 {
+		t.Errorf("Get calls: got %d, want 0", n)
 	}
 }

@@ -64,6 +64,15 @@ func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.Ra
 			exists bool
 		}
 		v, err, _ := p.load.Do("load", func() (any, error) {
+			// A caller that missed the cache just before a previous load
+			// finished lands here after it: use what that load cached.
+			p.cacheMu.RLock()
+			if p.cached {
+				r := result{p.fields, p.exists}
+				p.cacheMu.RUnlock()
+				return r, nil
+			}
+			p.cacheMu.RUnlock()
 			f, ok, err := s.fetchPrimary(ctx)
 			return result{f, ok}, err
 		})

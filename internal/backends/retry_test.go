@@ -214,23 +214,23 @@ func TestRetryAfterHonoured(t *testing.T) {
 
 func TestRetryGivesUp(t *testing.T) {
 	ctx := context.Background()
-	for _, max := range []int{1, 2, 4} {
-		t.Run(fmt.Sprint(max), func(t *testing.T) {
+	for _, attempts := range []int{1, 2, 4} {
+		t.Run(fmt.Sprint(attempts), func(t *testing.T) {
 			m := backendtest.NewMemStore(backendtest.AllCaps)
-			s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = max })
+			s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = attempts })
 			m.FailNext(backendtest.MethodGet, 100, backendtest.ErrUnavailable)
 
 			_, err := s.Find(ctx, "k")
 			wantCode(t, "Find", err, backends.Unavailable)
-			wantContains(t, "Find", err, fmt.Sprintf("gave up after %d attempts", max), "reading secret (k) in memstore")
+			wantContains(t, "Find", err, fmt.Sprintf("gave up after %d attempts", attempts), "reading secret (k) in memstore")
 			if !errors.Is(err, backendtest.ErrUnavailable) {
 				t.Errorf("errors.Is(err, the store's error): got false, want true")
 			}
-			if got := m.Calls(backendtest.MethodGet); got != max {
-				t.Errorf("Get calls: got %d, want %d", got, max)
+			if got := m.Calls(backendtest.MethodGet); got != attempts {
+				t.Errorf("Get calls: got %d, want %d", got, attempts)
 			}
-			if got := len(rec.Waits()); got != max-1 {
-				t.Errorf("waits: got %d, want %d", got, max-1)
+			if got := len(rec.Waits()); got != attempts-1 {
+				t.Errorf("waits: got %d, want %d", got, attempts-1)
 			}
 		})
 	}

@@ -153,7 +153,7 @@ func (s *Store) CheckWritable() error {
 // secret and the store's environment fallback. name is the object's name as
 // written, fullName the stored name.
 func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
-	if err := s.ValidateName(fullName); err != nil {
+	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
 	}
 	switch {
@@ -169,6 +169,16 @@ func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, err
 		}
 	}
 	return sec, err
+}
+
+// validateLookup applies the shared name rules, and the store's own only when
+// the read goes to the store: a read served by the process environment
+// (write_only, a name outside hosted_keys) is not bound by the store's limits.
+func (s *Store) validateLookup(name, fullName string) error {
+	if s.settings.AccessMode == WriteOnly || !s.settings.Hosted(name, fullName) {
+		return ValidateName(fullName)
+	}
+	return s.ValidateName(fullName)
 }
 
 func (s *Store) fromEnv(name, why string) (*Secret, error) {
@@ -218,7 +228,7 @@ func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[
 	}
 	out := make(map[string]*Secret, len(names))
 	for i := range names {
-		if err := s.ValidateName(fullNames[i]); err != nil {
+		if err := s.validateLookup(names[i], fullNames[i]); err != nil {
 			return nil, err
 		}
 	}

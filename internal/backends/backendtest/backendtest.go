@@ -546,12 +546,19 @@ func testSoftDeleteThenForever(t *testing.T, newHarness HarnessMaker) {
 	defer f.Close()
 	f.requireWrite()
 	f.requireDelete()
-	if !f.caps.SoftDelete {
-		t.Skipf("the %s store has no SoftDelete cap (SoftDeleteRecreate checks it refuses DeleteSoft)", f.kind)
-	}
 	s := f.store(nil, rw(), nil)
 	name := f.name("soft-purge")
 	f.mustWrite(s, name, "soon purged")
+	if !f.caps.SoftDelete {
+		// Without soft delete, DeleteSoft is refused and loses nothing.
+		err := s.Delete(f.ctx, name, backends.DeleteSoft)
+		wantCode(t, "Delete(DeleteSoft) on a store without soft delete", err, backends.Unsupported)
+		f.checkValue(s, name, "soon purged")
+		if err := s.Delete(f.ctx, name, backends.DeleteForever); err != nil {
+			t.Fatalf("Delete(DeleteForever): %v", err)
+		}
+		return
+	}
 
 	if err := s.Delete(f.ctx, name, backends.DeleteSoft); err != nil {
 		t.Fatalf("Delete(DeleteSoft): %v", err)
@@ -1175,7 +1182,23 @@ func testMetadata(t *testing.T, newHarness HarnessMaker) {
 	defer f.Close()
 	f.requireWrite()
 	if !f.caps.Metadata {
-		t.Skipf("the %s store has no Metadata cap: description and tags are not kept", f.kind)
+		// Without metadata, description and tags are accepted and ignored:
+		// the write succeeds, the value reads back, and a metadata-only
+		// update is a no-op rather than an error or a new version.
+		s := f.store(nil, rw(), nil)
+		name := f.name("no-meta")
+		if _, err := s.Write(f.ctx, backends.WriteRequest{Name: name, Value: []byte("v"), Description: "d", Tags: map[string]string{"k": "v"}}); err != nil {
+			t.Fatalf("Write with description and tags on a store without metadata: %v", err)
+		}
+		before := f.checkValue(s, name, "v")
+		if err := s.UpdateMetadata(f.ctx, name, "d2", map[string]string{"k": "v2"}); err != nil {
+			t.Errorf("UpdateMetadata on a store without metadata: got %v, want nil (no-op)", err)
+		}
+		after := f.checkValue(s, name, "v")
+		if before != nil && after != nil && before.Version != after.Version {
+			t.Errorf("version after UpdateMetadata: got %q, want %q (no new version)", after.Version, before.Version)
+		}
+		return
 	}
 	settings := rw()
 	settings.Description = "default description"

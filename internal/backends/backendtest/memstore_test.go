@@ -56,6 +56,8 @@ func (b memBoth) Rotate(ctx context.Context, oldName string, req backends.WriteR
 	return memRotator(b).Rotate(ctx, oldName, req)
 }
 
+const allowedChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_/"
+
 // TestConformanceRestricted runs it over a store shaped like Azure Key Vault
 // without soft delete: only letters, digits, '-' and '/' in names, text
 // values, no metadata, no environment fallback. Subtests that need a missing
@@ -65,7 +67,7 @@ func TestConformanceRestricted(t *testing.T) {
 		caps: backends.Caps{Write: true, Delete: true},
 		validate: func(name string) error {
 			for _, r := range name {
-				if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '/' || r == '_') {
+				if !strings.ContainsRune(allowedChars, r) {
 					return fmt.Errorf("%s secret names allow only letters, digits, '-', '_' and '/', not %q", MemStoreKind, r)
 				}
 			}

@@ -17,11 +17,12 @@
 // (escapes \\ \" \' \n \r \t \a \b \f \v, and \xHH for any byte, which is this
 // store's extension), quoted values spanning lines, single-quoted keys
 // ('a: b'=..., no escapes) and, as an extension, double-quoted keys with
-// escapes, comments and blank lines. When a key is
-// bound several times the last binding wins. There is no ${VAR} interpolation:
-// a value reads back exactly as written. Note that python-dotenv's load_dotenv
-// does expand ${VAR} in every value, quoted or not, unless it is called with
-// interpolate=False, so LiteLLM sees such a value expanded.
+// escapes, comments and blank lines. When a key is bound several times the
+// last binding wins; a bare "KEY" line without "=" sets nothing. There is no
+// ${VAR} interpolation: a value reads back exactly as written. Note that
+// python-dotenv's load_dotenv does expand ${VAR} in every value, quoted or
+// not, unless it is called with interpolate=False, so LiteLLM sees such a
+// value expanded.
 //
 // A line python-dotenv would skip with a warning (an unterminated quote, text
 // after a closing quote) is an error here, with code FailedPrecondition,
@@ -51,10 +52,10 @@
 // escaped, which python-dotenv reads identically. Other values are written
 // double-quoted with escapes and \xHH for other bytes, which python-dotenv
 // reads literally (LiteLLM then sees "\xHH" for such bytes). A value ending in
-// a backslash is written unquoted when it is printable ASCII without blanks,
-// else double-quoted with the last backslash as \x5c, because python-dotenv
-// misreads a quoted value ending in a backslash and, with it, the lines that
-// follow. A key is written bare when it matches ^[A-Za-z0-9_./-]+$, else
+// a backslash is written unquoted when it is printable ASCII without blanks
+// that does not start with ' " or #, else double-quoted with the last
+// backslash as \x5c, because python-dotenv misreads a quoted value ending in
+// a backslash and, with it, the lines that follow. A key is written bare when it matches ^[A-Za-z0-9_./-]+$, else
 // single-quoted as it is (python-dotenv reads quoted keys without escapes)
 // when it is valid UTF-8 without control characters or single quotes, else
 // double-quoted with escapes, a form only this store reads.
@@ -273,8 +274,13 @@ func (b *backend) ErrorCode(err error) backends.Code {
 	return backends.Unknown
 }
 
-// Close implements backends.Backend.
-func (b *backend) Close() error { return b.lock.Close() }
+// Close implements backends.Backend. It waits for a write in progress; the
+// cross-process lock is only held during writes.
+func (b *backend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lock.Close()
+}
 
 // load reads and parses the file. A missing file is a nil document.
 func (b *backend) load() (*document, error) {
