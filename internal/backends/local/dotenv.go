@@ -273,7 +273,7 @@ func (p *parser) quoted(q byte, line int, what string) ([]byte, error) {
 	p.pos++
 	// Fast path: nothing to decode, so the value is a slice of the file.
 	if n := bytes.IndexByte(p.data[p.pos:], q); n >= 0 {
-		if raw := p.data[p.pos : p.pos+n]; bytes.IndexAny(raw, "\\\r\n") < 0 {
+		if raw := p.data[p.pos : p.pos+n]; !bytes.ContainsAny(raw, "\\\r\n") {
 			p.pos += n + 1
 			return raw, nil
 		}
@@ -440,7 +440,7 @@ func singleQuotable(s string, allowNewlineTab bool) bool {
 		return false
 	}
 	for _, r := range s {
-		if isControl(r) && !(allowNewlineTab && (r == '\n' || r == '\t')) {
+		if isControl(r) && (!allowNewlineTab || r != '\n' && r != '\t') {
 			return false
 		}
 	}

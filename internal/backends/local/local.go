@@ -323,7 +323,8 @@ func (b *backend) update(ctx context.Context, edit func(*document) ([]byte, bool
 		}
 		return fmt.Errorf("locking %s: %w", b.lock.Path(), err)
 	}
-	defer b.lock.Unlock()
+	// An unlock error leaves nothing to do: the next TryLock reports it.
+	defer func() { _ = b.lock.Unlock() }()
 
 	target := b.path
 	if resolved, err := filepath.EvalSymlinks(b.path); err == nil {

@@ -546,7 +546,7 @@ func TestGetBatch(t *testing.T) {
 	if len(got) != 2 || string(got["A"].Value) != "1" || string(got["B"].Value) != "2" {
 		t.Errorf("GetBatch: got %v", got)
 	}
-	got, err = newBackend(t, envPath(t)).(backends.BatchGetter).GetBatch(context.Background(), []string{"A"})
+	got, err = batchGetter(t, newBackend(t, envPath(t))).GetBatch(context.Background(), []string{"A"})
 	if err != nil || len(got) != 0 {
 		t.Errorf("GetBatch with no file: got %v, %v", got, err)
 	}
@@ -574,7 +574,7 @@ func checkAll(t *testing.T, path string, want map[string]string) {
 	for name := range want {
 		names = append(names, name)
 	}
-	got, err := b.(backends.BatchGetter).GetBatch(context.Background(), names)
+	got, err := batchGetter(t, b).GetBatch(context.Background(), names)
 	if err != nil {
 		t.Fatalf("reading %s: %v", path, err)
 	}
@@ -762,4 +762,13 @@ func BenchmarkGet10000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func batchGetter(t *testing.T, b backends.Backend) backends.BatchGetter {
+	t.Helper()
+	bg, ok := b.(backends.BatchGetter)
+	if !ok {
+		t.Fatalf("the local backend does not implement backends.BatchGetter")
+	}
+	return bg
 }
