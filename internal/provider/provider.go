@@ -56,7 +56,7 @@ type LLMSecretProvider struct {
 type LLMSecretProviderModel struct {
 	KeyManagementSystem   types.String                `tfsdk:"key_management_system"`
 	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
-	Local                 *LocalStoreModel            `tfsdk:"local"`
+	Local                 types.Object                `tfsdk:"local"`
 	HashicorpVault        types.Object                `tfsdk:"hashicorp_vault"`
 	AWSSecretManager      types.Object                `tfsdk:"aws_secret_manager"`
 	AWSKMS                types.Object                `tfsdk:"aws_kms"`
@@ -76,11 +76,6 @@ type KeyManagementSettingsModel struct {
 	PrimarySecretName          types.String `tfsdk:"primary_secret_name"`
 	Description                types.String `tfsdk:"description"`
 	Tags                       types.Map    `tfsdk:"tags"`
-}
-
-// LocalStoreModel is the local block.
-type LocalStoreModel struct {
-	EnvFile types.String `tfsdk:"env_file"`
 }
 
 // New returns a constructor of the provider, as providerserver expects.
@@ -110,16 +105,10 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Validators: []validator.String{stringvalidator.OneOf(storeKinds...)},
 			},
 			"key_management_settings": settingsSchema(),
-			"local":                   localSchema(),
-			kindVault:                 vaultSchema(),
-			kindAWSSM:                 awsSchema(true),
-			kindAWSKMS:                awsSchema(false),
-			kindAzureKV:               azureSchema(),
-			kindGoogleSM:              googleSchema(true),
-			kindGoogleKMS:             googleSchema(false),
-			kindCyberArk:              cyberarkSchema(),
-			kindCustom:                customSchema(),
 		},
+	}
+	for kind, st := range stores() {
+		resp.Schema.Attributes[kind] = st.schema()
 	}
 }
 
@@ -147,7 +136,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
-	b, err := p.newBackend(ctx, kind, &cfg)
+	b, err := p.newBackend(ctx, kind, cfg.storeBlock(kind))
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
 		return
@@ -165,6 +154,15 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	resp.DataSourceData = store
 	resp.ResourceData = store
 	resp.EphemeralResourceData = store
+}
+
+// storeBlock returns the provider block's nested attribute of a store.
+func (m *LLMSecretProviderModel) storeBlock(kind string) types.Object {
+	return map[string]types.Object{
+		kindLocal: m.Local, kindVault: m.HashicorpVault, kindAWSSM: m.AWSSecretManager, kindAWSKMS: m.AWSKMS,
+		kindAzureKV: m.AzureKeyVault, kindGoogleSM: m.GoogleSecretManager, kindGoogleKMS: m.GoogleKMS,
+		kindCyberArk: m.CyberArk, kindCustom: m.Custom,
+	}[kind]
 }
 
 // kindAttr is the provider attribute a configure error points at.

@@ -1,0 +1,45 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
+)
+
+// localStoreModel is the local block.
+type localStoreModel struct {
+	EnvFile types.String `tfsdk:"env_file"`
+}
+
+func localStoreFactory() storeFactory {
+	return storeFactory{schema: localSchema, build: buildLocal}
+}
+
+func buildLocal(ctx context.Context, block types.Object, _ func(string) (string, bool)) (backends.Backend, error) {
+	var m localStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	return local.New(&local.Options{EnvFile: m.EnvFile.ValueString()})
+}
+
+func localSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "The `local` store: a dotenv file, the embedded default.",
+		Optional:            true,
+		Attributes: map[string]schema.Attribute{
+			"env_file": schema.StringAttribute{
+				MarkdownDescription: "Path of the dotenv file. Default `.env` in the working directory (beside the " +
+					"configuration). Created with mode 0600, replaced atomically and locked (`<env_file>.lock`) so parallel " +
+					"writers in one or several processes never lose a line. Values are quoted and escaped so any byte " +
+					"string round-trips; `${VAR}` is not interpolated. Reads of a name the file lacks fall back to the " +
+					"process environment.",
+				Optional: true,
+			},
+		},
+	}
+}
