@@ -88,6 +88,11 @@ type Caps struct {
 	// EnvFallback: reads of a name the store lacks fall back to the process
 	// environment (the local dotenv store, as LiteLLM does).
 	EnvFallback bool
+	// KMS: the store holds no secrets (aws_kms, google_kms). It implements
+	// Encrypter: a write encrypts and hands back a ciphertext for the
+	// gateway's environment, a read decrypts one. Get, Put and Delete are
+	// never called.
+	KMS bool
 }
 
 // Backend is implemented by each store package. Provider code uses *Store,
@@ -141,6 +146,17 @@ type BatchGetter interface {
 // name, read it back and compare, then delete the old name.
 type Rotator interface {
 	Rotate(ctx context.Context, oldName string, req WriteRequest) (version string, err error)
+}
+
+// Encrypter is implemented by KMS stores (Caps.KMS).
+type Encrypter interface {
+	// Encrypt encrypts plaintext for name and returns the ciphertext as the
+	// gateway reads it (base64).
+	Encrypt(ctx context.Context, name string, plaintext []byte) (ciphertext string, err error)
+	// Decrypt decrypts a ciphertext as found in the gateway's environment.
+	// The store strips its own prefixes (aws_kms/) and whitespace, and
+	// refuses malformed input with InvalidArgument before any call.
+	Decrypt(ctx context.Context, name, ciphertext string) ([]byte, error)
 }
 
 // RetryPolicy bounds the layer's retries of Throttled and Unavailable errors.

@@ -69,6 +69,9 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 		o.Concurrency = 16
 	}
 	s := &Store{b: b, caps: b.Caps(), settings: o.Settings, opts: o}
+	if o.Settings.PrimarySecretName != "" && b.Caps().KMS {
+		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name: the %s store holds no secrets, so it has no primary secret", b.Kind())
+	}
 	if o.Settings.PrimarySecretName != "" {
 		if err := s.validateStoreName(o.Settings.PrimarySecretName); err != nil {
 			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
@@ -153,6 +156,9 @@ func (s *Store) CheckWritable() error {
 // secret and the store's environment fallback. name is the object's name as
 // written, fullName the stored name.
 func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
+	if s.caps.KMS {
+		return s.Decrypt(ctx, name, "")
+	}
 	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
 	}

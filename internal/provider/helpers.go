@@ -68,3 +68,15 @@ func (nameValidator) ValidateString(_ context.Context, req validator.StringReque
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid secret name", err.Error())
 	}
 }
+
+// readSecret is the read of the data source and the ephemeral resource: a
+// decrypt on KMS stores, a lookup elsewhere.
+func readSecret(ctx context.Context, store *backends.Store, name, fullName string, ciphertext types.String) (*backends.Secret, error) {
+	if store.IsKMS() {
+		return store.Decrypt(ctx, name, ciphertext.ValueString())
+	}
+	if !ciphertext.IsNull() {
+		return nil, backends.Errorf(backends.InvalidArgument, "ciphertext is only for KMS stores (aws_kms, google_kms); the %s store reads secrets by name", store.Kind())
+	}
+	return store.Lookup(ctx, name, fullName)
+}

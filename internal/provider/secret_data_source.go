@@ -31,7 +31,8 @@ type SecretDataSourceModel struct {
 	Prefix   types.String `tfsdk:"prefix"`
 	FullName types.String `tfsdk:"full_name"`
 	Value    types.String `tfsdk:"value"`
-	Version  types.String `tfsdk:"version"`
+	Version    types.String `tfsdk:"version"`
+	Ciphertext types.String `tfsdk:"ciphertext"`
 }
 
 // Metadata implements datasource.DataSource.
@@ -55,6 +56,11 @@ func (d *SecretDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			"prefix": schema.StringAttribute{
 				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
 				Optional:            true,
+			},
+			"ciphertext": schema.StringAttribute{
+				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt. When " +
+					"unset, the ciphertext is read from the process environment variable called `name`, as LiteLLM does.",
+				Optional: true,
 			},
 			"full_name": schema.StringAttribute{MarkdownDescription: "The name as stored.", Computed: true},
 			"value":     schema.StringAttribute{MarkdownDescription: "The secret value.", Computed: true, Sensitive: true},
@@ -84,7 +90,7 @@ func (d *SecretDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	}
 	name := m.Name.ValueString()
 	full := d.store.Settings().FullName(name, optionalString(m.Prefix))
-	sec, err := d.store.Lookup(ctx, name, full)
+	sec, err := readSecret(ctx, d.store, name, full, m.Ciphertext)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, d.store.Kind()), err.Error())
 		return

@@ -49,6 +49,11 @@ func (e *SecretEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRe
 				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
 				Optional:            true,
 			},
+			"ciphertext": schema.StringAttribute{
+				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt. When " +
+					"unset, the ciphertext is read from the process environment variable called `name`, as LiteLLM does.",
+				Optional: true,
+			},
 			"full_name": schema.StringAttribute{MarkdownDescription: "The name as stored.", Computed: true},
 			"value":     schema.StringAttribute{MarkdownDescription: "The secret value.", Computed: true, Sensitive: true},
 			"version": schema.StringAttribute{
@@ -77,7 +82,7 @@ func (e *SecretEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRe
 	}
 	name := m.Name.ValueString()
 	full := e.store.Settings().FullName(name, optionalString(m.Prefix))
-	sec, err := e.store.Lookup(ctx, name, full)
+	sec, err := readSecret(ctx, e.store, name, full, m.Ciphertext)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, e.store.Kind()), err.Error())
 		return

@@ -61,6 +61,7 @@ type SecretResourceModel struct {
 	Tags           types.Map    `tfsdk:"tags"`
 	Version        types.String `tfsdk:"version"`
 	DeletionPolicy types.String `tfsdk:"deletion_policy"`
+	Ciphertext     types.String `tfsdk:"ciphertext"`
 }
 
 // Metadata implements resource.Resource.
@@ -138,6 +139,12 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					"(the local dotenv file, fields of a primary secret) a keyed fingerprint of the value.",
 				Computed: true,
 			},
+			"ciphertext": schema.StringAttribute{
+				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the value encrypted with the store's key, " +
+					"base64, to put in the gateway's environment. Null on other stores. On KMS stores there is no remote " +
+					"object: refresh keeps state, and destroy only forgets.",
+				Computed: true,
+			},
 			"deletion_policy": schema.StringAttribute{
 				MarkdownDescription: "What destroy (and the old name of a rotation) does: `delete` (default: gone for " +
 					"good where the store allows it), `soft_delete` (recoverable, on stores with soft delete), `abandon` " +
@@ -202,13 +209,15 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	caps := r.store.Caps()
-	switch plan.DeletionPolicy.ValueString() {
-	case policyDelete:
+	switch policy := plan.DeletionPolicy.ValueString(); {
+	case caps.KMS:
+		// Nothing remote to delete: destroy only forgets.
+	case policy == policyDelete:
 		if !caps.Delete {
 			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported",
 				fmt.Sprintf("the %s store cannot delete secrets; set deletion_policy = %q", r.store.Kind(), policyAbandon))
 		}
-	case policySoftDelete:
+	case policy == policySoftDelete:
 		if !caps.SoftDelete {
 			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported",
 				fmt.Sprintf("the %s store has no soft delete (recoverable deletion); set deletion_policy = %q or %q", r.store.Kind(), policyDelete, policyAbandon))
@@ -231,6 +240,10 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 
 	if req.State.Raw.IsNull() { // create
 		plan.Version = types.StringUnknown()
+		plan.Ciphertext = types.StringNull()
+		if caps.KMS {
+			plan.Ciphertext = types.StringUnknown()
+		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -239,10 +252,12 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	plan.Version, plan.Ciphertext = state.Version, state.Ciphertext
 	if writesValue(&plan, &state) {
 		plan.Version = types.StringUnknown()
-	} else {
-		plan.Version = state.Version
+		if caps.KMS {
+			plan.Ciphertext = types.StringUnknown()
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -268,13 +283,20 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	ctx = maskValue(ctx, wr.Value)
+	plan.ValueWO = types.StringNull()
+	if r.store.IsKMS() {
+		resp.Diagnostics.Append(r.encrypt(ctx, wr, &plan)...)
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
 	version, err := r.store.Write(ctx, wr)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), err.Error())
 		return
 	}
 	plan.Version = types.StringValue(version)
-	plan.ValueWO = types.StringNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
@@ -285,6 +307,9 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
+	}
+	if r.store.IsKMS() {
+		return // no remote object: the ciphertext in state is the truth
 	}
 	imported, diags := req.Private.GetKey(ctx, privateImported)
 	resp.Diagnostics.Append(diags...)
@@ -384,6 +409,16 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	ctx = maskValue(ctx, wr.Value)
+	plan.ValueWO = types.StringNull()
+	if r.store.IsKMS() {
+		if writesValue(&plan, &state) {
+			resp.Diagnostics.Append(r.encrypt(ctx, wr, &plan)...)
+		}
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
 	oldFull := state.FullName.ValueString()
 	version := state.Version.ValueString()
 	var err error
@@ -418,6 +453,9 @@ func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	if r.store.IsKMS() {
+		return // no remote object: destroy only forgets the ciphertext
+	}
 	full := state.FullName.ValueString()
 	if err := r.store.Delete(ctx, full, deleteMode(state.DeletionPolicy.ValueString())); err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("deleting secret (%s) in %s", full, r.store.Kind()), err.Error())
@@ -431,6 +469,11 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	full := req.ID
+	if r.store.IsKMS() {
+		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()),
+			"a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
+		return
+	}
 	if err := r.store.ValidateName(full); err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()), err.Error())
 		return
@@ -448,6 +491,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		Tags:           types.MapNull(types.StringType),
 		Version:        types.StringNull(),
 		DeletionPolicy: types.StringValue(policyDelete),
+		Ciphertext:     types.StringNull(),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
@@ -479,6 +523,20 @@ func (r *SecretResource) configured(diags *diag.Diagnostics) bool {
 		return false
 	}
 	return true
+}
+
+// encrypt sets the plan's ciphertext from the KMS store. KMS stores have no
+// version ids: version is null.
+func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, plan *SecretResourceModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	ct, err := r.store.Encrypt(ctx, wr.Name, wr.Value)
+	if err != nil {
+		diags.AddError(fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), err.Error())
+		return diags
+	}
+	plan.Ciphertext = types.StringValue(ct)
+	plan.Version = types.StringNull()
+	return diags
 }
 
 func deleteMode(policy string) backends.DeleteMode {
