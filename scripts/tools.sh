@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ensures pinned developer tools exist and prints their absolute paths.
 #
-#   scripts/tools.sh terraform|tofu|tfplugindocs|golangci-lint|all
+#   scripts/tools.sh terraform|tofu|tfplugindocs|golangci-lint|vault|all
 #
 # Only paths go to stdout (one per line) so callers can do
 # TF=$(scripts/tools.sh terraform). Progress and errors go to stderr.
@@ -18,6 +18,8 @@ TERRAFORM_VERSION=1.15.0
 TOFU_VERSION=1.11.5
 TFPLUGINDOCS_VERSION=0.25.0
 GOLANGCI_LINT_VERSION=2.15.0
+VAULT_VERSION=1.21.4
+VAULT_SDK_VERSION=0.21.0 # the sdk release matching VAULT_VERSION's tree
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-llmsecret"
 
@@ -65,6 +67,34 @@ build_tofu() { # <version> <workdir> <out>
   src=$(unpack_module github.com/opentofu/opentofu "v$1" "$2")
   cd "$src"
   go_build ./cmd/tofu "$3" github.com/opentofu/opentofu/version
+}
+
+# Vault (only a test dependency: the vault store's tests run a dev server).
+build_vault() { # <version> <workdir> <out>
+  local src
+  src=$(unpack_module github.com/hashicorp/vault "v$1" "$2")
+  cd "$src"
+  # go.mod points the api/sdk modules at nested dirs via local replace
+  # directives; the module zip omits nested modules, so use released versions.
+  sed -i -E '\#^replace github.com/hashicorp/vault/(api|sdk|api/auth/(approle|kubernetes|userpass)) => #d' go.mod
+  go mod edit -require="github.com/hashicorp/vault/sdk@v$VAULT_SDK_VERSION"
+  # The released sdk differs from the in-tree one at three call sites:
+  # ActivationFunc takes an extra (unused here) string argument ...
+  sed -i -E 's/^(func \(i \*IdentityStore\) activateDeduplication\(ctx context\.Context, req \*logical\.Request)\) error \{/\1, _ string) error {/' \
+    vault/identity_store_util.go
+  sed -i -E 's/(b\.idStoreBackend\.ActivationFunc\(ctx, nil)\)/\1, "")/' \
+    vault/logical_system_activation_flags.go
+  # ... and LockManager.RestorePolicy returns only an error; the restored key
+  # keeps the requested name.
+  sed -i -E 's/^([[:space:]]*)restoredKeyName, err := (b\.lm\.RestorePolicy\(.*\))$/\1err := \2\n\1restoredKeyName := keyName/' \
+    builtin/logical/transit/path_restore.go
+  grep -q '_ string) error {' vault/identity_store_util.go &&
+    grep -q 'ActivationFunc(ctx, nil, "")' vault/logical_system_activation_flags.go &&
+    grep -q 'restoredKeyName := keyName' builtin/logical/transit/path_restore.go ||
+    { echo "vault $1: source patches did not apply" >&2; return 1; }
+  # Vault has no version.dev variable (the linker ignores the -X); its
+  # version comes from the embedded version/VERSION file.
+  go_build . "$3" github.com/hashicorp/vault/version
 }
 
 # These two have no replace directives, so plain `go install mod@ver` works.
@@ -118,14 +148,15 @@ tool() {
   tofu) ensure tofu "$TOFU_VERSION" tofu build_tofu version ;;
   tfplugindocs) ensure tfplugindocs "$TFPLUGINDOCS_VERSION" tfplugindocs build_tfplugindocs --version ;;
   golangci-lint) ensure golangci-lint "$GOLANGCI_LINT_VERSION" golangci-lint build_golangci_lint version ;;
-  *) echo "usage: $0 terraform|tofu|tfplugindocs|golangci-lint|all" >&2; return 2 ;;
+  vault) ensure vault "$VAULT_VERSION" vault build_vault version ;;
+  *) echo "usage: $0 terraform|tofu|tfplugindocs|golangci-lint|vault|all" >&2; return 2 ;;
   esac
 }
 
 if [[ ${1:-} == all ]]; then
   # Build concurrently (the terraform/tofu builds take minutes each), then
   # print paths in a fixed order. Each tool has its own lock.
-  tools=(terraform tofu tfplugindocs golangci-lint)
+  tools=(terraform tofu tfplugindocs golangci-lint vault)
   outdir=$(mktemp -d)
   trap 'rm -rf "$outdir"' EXIT
   pids=()

@@ -129,10 +129,27 @@ type NameValidator interface {
 	ValidateName(name string) error
 }
 
+// WriteValidator is implemented by stores with limits on what a write
+// carries beyond the name: label rules for tags, a size limit on the
+// description. *Store calls it before every write and metadata update, after
+// merging the settings' defaults, and the provider calls it at plan time
+// through Store.ValidateWrite, when Value may still be nil. The error should
+// name the offending tag or attribute, the store and the rule; *Store tags
+// it InvalidArgument.
+type WriteValidator interface {
+	ValidateWrite(req WriteRequest) error
+}
+
 // MetadataUpdater is implemented by stores that can change description and
 // tags without writing a new version.
 type MetadataUpdater interface {
 	UpdateMetadata(ctx context.Context, name, description string, tags map[string]string) error
+}
+
+// NoDeleteExplainer is implemented by stores without Caps.Delete that can say
+// why, so the plan-time refusal of deletion_policy = "delete" explains it.
+type NoDeleteExplainer interface {
+	NoDeleteReason() string
 }
 
 // BatchGetter is implemented by stores with a batch read. Missing names are

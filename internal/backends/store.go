@@ -99,6 +99,18 @@ func (s *Store) Caps() Caps {
 	return c
 }
 
+// NoDeleteReason says why the store cannot delete secrets, "" when it can or
+// does not say (NoDeleteExplainer).
+func (s *Store) NoDeleteReason() string {
+	if s.Caps().Delete {
+		return ""
+	}
+	if e, ok := s.b.(NoDeleteExplainer); ok {
+		return e.NoDeleteReason()
+	}
+	return ""
+}
+
 // Close releases the backend. Calls after Close fail with FailedPrecondition.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
@@ -137,6 +149,42 @@ func (s *Store) validateStoreName(fullName string) error {
 		}
 	}
 	return nil
+}
+
+// ValidateWrite checks a write before any store call: the name rules, then
+// the store's own rules on description and tags (WriteValidator), with the
+// settings' defaults merged in. The provider calls it at plan time, so a tag
+// the store would refuse fails the plan; req.Value is not needed. With a
+// primary secret, names are JSON fields without metadata: the store's rules
+// apply to the primary secret, which is written with the defaults.
+func (s *Store) ValidateWrite(req WriteRequest) error {
+	if err := s.ValidateName(req.Name); err != nil {
+		return err
+	}
+	req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
+	if s.primary != nil {
+		req = WriteRequest{Name: s.primary.name}
+		req.Description, req.Tags = s.settings.Merge("", nil)
+	}
+	return s.validateWrite(req)
+}
+
+// validateWrite applies the store's WriteValidator to a merged request.
+func (s *Store) validateWrite(req WriteRequest) error {
+	v, ok := s.b.(WriteValidator)
+	if !ok {
+		return nil
+	}
+	err := v.ValidateWrite(req)
+	switch {
+	case err == nil:
+		return nil
+	case !strings.Contains(err.Error(), s.Kind()):
+		return Errorf(InvalidArgument, "the %s store does not accept secret (%s): %w", s.Kind(), req.Name, err)
+	case CodeOf(err) != InvalidArgument:
+		return Wrap(InvalidArgument, err)
+	}
+	return err
 }
 
 // CheckWritable returns an error naming the setting to change when resources
@@ -316,6 +364,9 @@ func (s *Store) Write(ctx context.Context, req WriteRequest) (string, error) {
 	if s.primary != nil {
 		return s.writePrimaryField(ctx, req.Name, req.Value, false)
 	}
+	if err := s.validateWrite(req); err != nil {
+		return "", err
+	}
 	var version string
 	err := s.call(ctx, "writing", req.Name, func(ctx context.Context) error {
 		var err error
@@ -341,6 +392,9 @@ func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string
 		return Errorf(Unsupported, "the %s store cannot change metadata without a new version", s.Kind())
 	}
 	description, tags = s.settings.Merge(description, tags)
+	if err := s.validateWrite(WriteRequest{Name: fullName, Description: description, Tags: tags}); err != nil {
+		return err
+	}
 	return s.call(ctx, "updating", fullName, func(ctx context.Context) error {
 		return mu.UpdateMetadata(ctx, fullName, description, tags)
 	})
@@ -419,6 +473,9 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 	}
 	if r, ok := s.b.(Rotator); ok && s.primary == nil {
 		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
+		if err := s.validateWrite(req); err != nil {
+			return "", err
+		}
 		var version string
 		err := s.call(ctx, "rotating", oldName, func(ctx context.Context) error {
 			var err error

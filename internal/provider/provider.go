@@ -35,7 +35,7 @@ const (
 	kindCustom         = "custom"
 	defaultStoreKind   = kindLocal
 	providerTypeName   = "llmsecret"
-	notBuiltYetMessage = "The %q store is part of the provider's contract but is not built in this version (%s). Use key_management_system = %q (the default) or a release that includes it; the provider refuses rather than silently doing nothing"
+	notBuiltYetMessage = "the %q store is part of the provider's contract but is not built in this version (%s). Use key_management_system = %q (the default) or a release that includes it; the provider refuses rather than silently doing nothing"
 )
 
 var storeKinds = []string{kindLocal, kindVault, kindAWSSM, kindAWSKMS, kindAzureKV, kindGoogleSM, kindGoogleKMS, kindCyberArk, kindCustom}

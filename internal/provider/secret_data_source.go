@@ -27,10 +27,10 @@ type SecretDataSource struct {
 
 // SecretDataSourceModel is the llmsecret_secret data source.
 type SecretDataSourceModel struct {
-	Name     types.String `tfsdk:"name"`
-	Prefix   types.String `tfsdk:"prefix"`
-	FullName types.String `tfsdk:"full_name"`
-	Value    types.String `tfsdk:"value"`
+	Name       types.String `tfsdk:"name"`
+	Prefix     types.String `tfsdk:"prefix"`
+	FullName   types.String `tfsdk:"full_name"`
+	Value      types.String `tfsdk:"value"`
 	Version    types.String `tfsdk:"version"`
 	Ciphertext types.String `tfsdk:"ciphertext"`
 }

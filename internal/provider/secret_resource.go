@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -27,8 +26,10 @@ const (
 	policyAbandon    = "abandon"
 )
 
-// privateImported marks state written by ImportState, so the first Read fills
-// the value in (aws parity: an import brings the secret string).
+// privateImported marks state written by ImportState, so the first Read checks
+// the store even under access_mode write_only. Import never brings the value
+// into state: with value_wo it must never be there, and with value the next
+// apply writes the configured value.
 const privateImported = "imported"
 
 var (
@@ -146,12 +147,12 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Computed: true,
 			},
 			"deletion_policy": schema.StringAttribute{
-				MarkdownDescription: "What destroy (and the old name of a rotation) does: `delete` (default: gone for " +
-					"good where the store allows it), `soft_delete` (recoverable, on stores with soft delete), `abandon` " +
-					"(forget only).",
+				MarkdownDescription: "What destroy (and the old name of a rotation) does: `delete` (gone for good where " +
+					"the store allows it), `soft_delete` (recoverable, on stores with soft delete), `abandon` (forget only). " +
+					"Defaults to `delete` on stores that can delete and to `abandon` on stores that cannot (`cyberark`, " +
+					"custom stores without a delete operation), where `delete` is refused at plan.",
 				Optional:   true,
 				Computed:   true,
-				Default:    stringdefault.StaticString(policyDelete),
 				Validators: []validator.String{stringvalidator.OneOf(policyDelete, policySoftDelete, policyAbandon)},
 			},
 		},
@@ -209,13 +210,20 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	caps := r.store.Caps()
+	if plan.DeletionPolicy.IsUnknown() || plan.DeletionPolicy.IsNull() {
+		var configured types.String
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("deletion_policy"), &configured)...)
+		if configured.IsNull() {
+			plan.DeletionPolicy = types.StringValue(defaultDeletionPolicy(caps))
+		}
+	}
 	switch policy := plan.DeletionPolicy.ValueString(); {
 	case caps.KMS:
 		// Nothing remote to delete: destroy only forgets.
 	case policy == policyDelete:
 		if !caps.Delete {
 			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported",
-				fmt.Sprintf("the %s store cannot delete secrets; set deletion_policy = %q", r.store.Kind(), policyAbandon))
+				noDeleteMessage(r.store))
 		}
 	case policy == policySoftDelete:
 		if !caps.SoftDelete {
@@ -331,10 +339,10 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	ctx = maskValue(ctx, sec.Value)
-	switch {
-	case imported != nil:
-		state.Value = types.StringValue(string(sec.Value))
+	if imported != nil {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+	}
+	switch {
 	case !state.Value.IsNull():
 		if state.Value.ValueString() != string(sec.Value) {
 			tflog.Info(ctx, "secret value changed outside Terraform", map[string]any{"secret": full})
@@ -490,7 +498,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		Description:    types.StringNull(),
 		Tags:           types.MapNull(types.StringType),
 		Version:        types.StringNull(),
-		DeletionPolicy: types.StringValue(policyDelete),
+		DeletionPolicy: types.StringValue(defaultDeletionPolicy(r.store.Caps())),
 		Ciphertext:     types.StringNull(),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -537,6 +545,26 @@ func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, 
 	plan.Ciphertext = types.StringValue(ct)
 	plan.Version = types.StringNull()
 	return diags
+}
+
+// defaultDeletionPolicy is deletion_policy when the configuration leaves it
+// out: delete where the store can delete (and on KMS stores, where destroy
+// only forgets), abandon where it cannot, so destroy never fails there.
+func defaultDeletionPolicy(caps backends.Caps) string {
+	if caps.Delete || caps.KMS {
+		return policyDelete
+	}
+	return policyAbandon
+}
+
+// noDeleteMessage explains the plan-time refusal of deletion_policy = delete
+// on a store that cannot delete, with the store's reason when it gives one.
+func noDeleteMessage(s *backends.Store) string {
+	msg := fmt.Sprintf("the %s store cannot delete secrets", s.Kind())
+	if why := s.NoDeleteReason(); why != "" {
+		msg += ": " + why
+	}
+	return msg + fmt.Sprintf("; set deletion_policy = %q (the default on this store) so destroy forgets the secret and leaves it in the store", policyAbandon)
 }
 
 func deleteMode(policy string) backends.DeleteMode {

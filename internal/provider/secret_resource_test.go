@@ -94,7 +94,7 @@ func TestAccSecretResource_basic(t *testing.T) {
 					checkAbsent(t, env, "OPENAI_API_KEY"),
 				),
 			},
-			// Import by full_name: the value comes back from the store.
+			// Import by full_name: the secret is found, its value stays out of state.
 			{
 				ResourceName:  res,
 				ImportState:   true,
@@ -104,13 +104,23 @@ func TestAccSecretResource_basic(t *testing.T) {
 						return fmt.Errorf("imported %d resources, want 1", len(states))
 					}
 					a := states[0].Attributes
-					for k, want := range map[string]string{"id": "OPENAI_API_KEY_V2", "name": "OPENAI_API_KEY_V2", "full_name": "OPENAI_API_KEY_V2", "value": v2, "deletion_policy": "delete"} {
+					for k, want := range map[string]string{"id": "OPENAI_API_KEY_V2", "name": "OPENAI_API_KEY_V2", "full_name": "OPENAI_API_KEY_V2", "value": "", "deletion_policy": "delete"} {
 						if a[k] != want {
 							return fmt.Errorf("imported %s: got a different value than %q", k, want)
 						}
 					}
+					if a["version"] == "" {
+						return fmt.Errorf("imported version is empty; want the store's version")
+					}
 					return nil
 				},
+			},
+			// Importing a name the store does not hold fails.
+			{
+				ResourceName:  res,
+				ImportState:   true,
+				ImportStateId: "NO_SUCH_KEY",
+				ExpectError:   regexp.MustCompile(`(?i)cannot import non-existent remote object`),
 			},
 		},
 		CheckDestroy: func(*terraform.State) error {

@@ -3,5 +3,5 @@ data "llmsecret_secrets" "gateway" {
 }
 
 output "gateway_key_names" {
-  value = keys(data.llmsecret_secrets.gateway.values)
+  value = keys(data.llmsecret_secrets.gateway.full_names)
 }
