@@ -111,6 +111,29 @@ func (s *Store) NoDeleteReason() string {
 	return ""
 }
 
+// FullName returns the stored name of an object's name: the settings' or the
+// object's prefix joined with it (Settings.FullName), then, for stores with a
+// NameMapper and no primary secret, the store's own spelling. It applies the
+// name rules, so a name the store cannot hold fails here, at plan time.
+func (s *Store) FullName(name string, prefix *string) (string, error) {
+	full := s.settings.FullName(name, prefix)
+	if err := s.ValidateName(full); err != nil {
+		return "", err
+	}
+	m, ok := s.b.(NameMapper)
+	if !ok || s.primary != nil || s.caps.KMS {
+		return full, nil
+	}
+	mapped, err := m.StoreName(full)
+	if err != nil {
+		if CodeOf(err) == Unknown {
+			err = Wrap(InvalidArgument, err)
+		}
+		return "", err
+	}
+	return mapped, nil
+}
+
 // Close releases the backend. Calls after Close fail with FailedPrecondition.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
@@ -471,7 +494,9 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 		// Nothing moves: deleting the old name would delete the new one.
 		return s.Write(ctx, req)
 	}
-	if r, ok := s.b.(Rotator); ok && s.primary == nil {
+	// A native rotation retires the old name, so it serves only when the old
+	// name is to be deleted.
+	if r, ok := s.b.(Rotator); ok && s.primary == nil && oldMode != Abandon {
 		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
 		if err := s.validateWrite(req); err != nil {
 			return "", err

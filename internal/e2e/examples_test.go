@@ -81,6 +81,18 @@ func TestExamples(t *testing.T) {
 						testImport(t, src)
 					}
 				}
+			case len(parts) == 2 && parts[0] == "custom-stores":
+				// Reference custom stores are programs, not configurations:
+				// internal/backends/custom runs the conformance suite against
+				// each and TestAccCustomSecret_* applies through them. Fail
+				// if a new one is not wired into that harness.
+				harness, err := os.ReadFile(filepath.Join(examplesRoot, "..", "internal", "backends", "custom", "customtest", "customtest.go"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(harness), `"custom-stores", "`+parts[1]+`"`) {
+					t.Errorf("examples/%s is not used by internal/backends/custom/customtest, so no test runs it", rel)
+				}
 			default:
 				t.Fatalf("examples/%s: internal/e2e does not know how to test this example directory; teach TestExamples (examples_test.go) how to run it", rel)
 			}

@@ -14,8 +14,8 @@ import (
 // Stores whose schema is fixed but whose backend is not built are refused at
 // configure time, never silently ignored.
 func TestAccProvider_unbuiltStoresRefused(t *testing.T) {
-	for _, kind := range storeKinds {
-		if kind == kindLocal {
+	for kind, st := range stores() {
+		if st.build != nil {
 			continue
 		}
 		t.Run(kind, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -89,7 +90,11 @@ func (d *SecretDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 		return
 	}
 	name := m.Name.ValueString()
-	full := d.store.Settings().FullName(name, optionalString(m.Prefix))
+	full, err := d.store.FullName(name, optionalString(m.Prefix))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", d.store.Kind()), err.Error())
+		return
+	}
 	sec, err := readSecret(ctx, d.store, name, full, m.Ciphertext)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, d.store.Kind()), err.Error())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -81,7 +82,11 @@ func (e *SecretEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRe
 		return
 	}
 	name := m.Name.ValueString()
-	full := e.store.Settings().FullName(name, optionalString(m.Prefix))
+	full, err := e.store.FullName(name, optionalString(m.Prefix))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", e.store.Kind()), err.Error())
+		return
+	}
 	sec, err := readSecret(ctx, e.store, name, full, m.Ciphertext)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, e.store.Kind()), err.Error())

@@ -197,6 +197,16 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 		if err := r.store.CheckWritable(); err != nil {
 			resp.Diagnostics.AddError(fmt.Sprintf("cannot delete secret (%s) in %s", state.FullName.ValueString(), r.store.Kind()), err.Error())
+			return
+		}
+		caps := r.store.Caps()
+		switch {
+		case caps.KMS:
+		case !caps.Delete:
+			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), fmt.Sprintf("cannot delete secret (%s) in %s", state.FullName.ValueString(), r.store.Kind()), noDeleteMessage(r.store))
+		case state.DeletionPolicy.ValueString() == policySoftDelete && !caps.SoftDelete:
+			resp.Diagnostics.AddAttributeError(path.Root("deletion_policy"), fmt.Sprintf("cannot delete secret (%s) in %s", state.FullName.ValueString(), r.store.Kind()),
+				fmt.Sprintf("the %s store has no soft delete (recoverable deletion); set deletion_policy = %q or %q and apply before destroying", r.store.Kind(), policyDelete, policyAbandon))
 		}
 		return
 	}
@@ -238,10 +248,21 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
-	full := r.store.Settings().FullName(plan.Name.ValueString(), optionalString(plan.Prefix))
-	if err := r.store.ValidateName(full); err != nil {
+	full, err := r.store.FullName(plan.Name.ValueString(), optionalString(plan.Prefix))
+	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", r.store.Kind()), err.Error())
 		return
+	}
+	if meta := planMetadata(full, &plan); !caps.KMS {
+		// The store's rules on tags and description (label rules), at plan.
+		if err := r.store.ValidateWrite(meta); err != nil {
+			attr := path.Root("tags")
+			if r.store.ValidateWrite(backends.WriteRequest{Name: full, Tags: meta.Tags}) == nil {
+				attr = path.Root("description")
+			}
+			resp.Diagnostics.AddAttributeError(attr, fmt.Sprintf("invalid tags or description for the %s store", r.store.Kind()), err.Error())
+			return
+		}
 	}
 	plan.FullName = types.StringValue(full)
 	plan.ID = plan.FullName
@@ -268,6 +289,24 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planMetadata is the description and tags a write will carry, as far as the
+// plan knows them: an unknown description or tag value is left out.
+func planMetadata(full string, plan *SecretResourceModel) backends.WriteRequest {
+	req := backends.WriteRequest{Name: full}
+	if !plan.Description.IsUnknown() {
+		req.Description = plan.Description.ValueString()
+	}
+	if !plan.Tags.IsNull() && !plan.Tags.IsUnknown() {
+		req.Tags = map[string]string{}
+		for k, v := range plan.Tags.Elements() {
+			if sv, ok := v.(types.String); ok && !sv.IsUnknown() && !sv.IsNull() {
+				req.Tags[k] = sv.ValueString()
+			}
+		}
+	}
+	return req
 }
 
 // writesValue reports whether an update writes the value again: a new value,
@@ -482,11 +521,14 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 			"a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
 		return
 	}
-	if err := r.store.ValidateName(full); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()), err.Error())
+	name, prefix := r.store.Settings().SplitFullName(full)
+	// The id may be the store's spelling or the user's (Key Vault maps
+	// OPENAI_API_KEY to OPENAI-API-KEY): state holds the store's.
+	full, err := r.store.FullName(name, prefix)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", req.ID, r.store.Kind()), err.Error())
 		return
 	}
-	name, prefix := r.store.Settings().SplitFullName(full)
 	state := SecretResourceModel{
 		ID:             types.StringValue(full),
 		Name:           types.StringValue(name),

@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -95,7 +96,12 @@ func (d *SecretsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	fulls := make([]string, len(names))
 	fullMap := make(map[string]string, len(names))
 	for i, n := range names {
-		fulls[i] = d.store.Settings().FullName(n, optionalString(m.Prefix))
+		full, err := d.store.FullName(n, optionalString(m.Prefix))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("names").AtListIndex(i), fmt.Sprintf("invalid secret name for the %s store", d.store.Kind()), err.Error())
+			return
+		}
+		fulls[i] = full
 		fullMap[n] = fulls[i]
 	}
 	got, err := d.store.LookupMany(ctx, names, fulls)

@@ -1,23 +1,92 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
 )
 
+// azureStoreModel is the azure_key_vault block.
+type azureStoreModel struct {
+	VaultURL                  types.String `tfsdk:"vault_url"`
+	TenantID                  types.String `tfsdk:"tenant_id"`
+	ClientID                  types.String `tfsdk:"client_id"`
+	ClientSecret              types.String `tfsdk:"client_secret"`
+	ClientCertificatePath     types.String `tfsdk:"client_certificate_path"`
+	ClientCertificatePassword types.String `tfsdk:"client_certificate_password"`
+	UseManagedIdentity        types.Bool   `tfsdk:"use_managed_identity"`
+	UseWorkloadIdentity       types.Bool   `tfsdk:"use_workload_identity"`
+	UseCLI                    types.Bool   `tfsdk:"use_cli"`
+}
+
 func azureKeyVaultStoreFactory() storeFactory {
-	return storeFactory{schema: azureSchema, notBuilt: "Azure Key Vault store"}
+	return storeFactory{schema: azureSchema, build: buildAzure}
+}
+
+func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m azureStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	return azurekv.New(&azurekv.Options{
+		VaultURL:                  m.VaultURL.ValueString(),
+		TenantID:                  m.TenantID.ValueString(),
+		ClientID:                  m.ClientID.ValueString(),
+		ClientSecret:              m.ClientSecret.ValueString(),
+		ClientCertificatePath:     m.ClientCertificatePath.ValueString(),
+		ClientCertificatePassword: m.ClientCertificatePassword.ValueString(),
+		UseManagedIdentity:        m.UseManagedIdentity.ValueBool(),
+		UseWorkloadIdentity:       m.UseWorkloadIdentity.ValueBool(),
+		UseCLI:                    m.UseCLI.ValueBool(),
+		LookupEnv:                 lookupEnv,
+	})
 }
 
 func azureSchema() schema.SingleNestedAttribute {
-	return nested("Azure Key Vault."+notBuiltNote, map[string]schema.Attribute{
-		"vault_url":                   str("Vault URL. Falls back to `AZURE_KEY_VAULT_URI`."),
-		"tenant_id":                   str("Tenant. Falls back to `AZURE_TENANT_ID`."),
-		"client_id":                   str("Client. Falls back to `AZURE_CLIENT_ID`."),
-		"client_secret":               sensitive("Client secret. Falls back to `AZURE_CLIENT_SECRET`."),
-		"client_certificate_path":     str("Client certificate path."),
-		"client_certificate_password": sensitive("Client certificate password."),
-		"use_managed_identity":        schema.BoolAttribute{MarkdownDescription: "Use managed identity.", Optional: true},
-		"use_workload_identity":       schema.BoolAttribute{MarkdownDescription: "Use workload identity.", Optional: true},
-		"use_cli":                     schema.BoolAttribute{MarkdownDescription: "Use the Azure CLI's login.", Optional: true},
-	})
+	return nested("The `azure_key_vault` store: secrets of one Azure Key Vault, through azsecrets and azidentity. "+
+		"The credential is, in this order: `use_managed_identity`, `use_workload_identity`, `use_cli`, a client "+
+		"secret, a client certificate, else the `DefaultAzureCredential` chain (environment, workload identity, "+
+		"managed identity, Azure CLI, Azure Developer CLI). "+
+		"Names are mapped to Key Vault's charset (1-127 letters, digits and `-`): each `_` and `/` becomes `-` "+
+		"(`OPENAI_API_KEY` is stored as `OPENAI-API-KEY`, `litellm/virtual-key-1` as `litellm-virtual-key-1`), "+
+		"other characters are refused at plan, and two names of one configuration that map to the same Key Vault "+
+		"name are refused at plan. `description` is stored as the secret's content type; at most 15 tags. "+
+		"Creating a name that is soft-deleted recovers it, then writes; `deletion_policy = \"delete\"` deletes and "+
+		"purges (a vault with purge protection keeps it soft-deleted, with a warning in the log). "+
+		"TLS trusts the system roots plus the PEM bundle in `SSL_CERT_FILE`; `AZURE_AUTHORITY_HOST` selects "+
+		"the Microsoft Entra authority (sovereign clouds, Azure Stack).",
+		map[string]schema.Attribute{
+			"vault_url": str("Vault URL, e.g. `https://myvault.vault.azure.net/`. Falls back to `AZURE_KEY_VAULT_URI` " +
+				"(LiteLLM's variable); required from one of them."),
+			"tenant_id": str("Microsoft Entra tenant of the service principal (client secret, certificate, workload " +
+				"identity). Falls back to `AZURE_TENANT_ID`."),
+			"client_id": str("Application (client) ID of the service principal, or of a user-assigned managed identity " +
+				"with `use_managed_identity`. Falls back to `AZURE_CLIENT_ID`."),
+			"client_secret": sensitive("Client secret of the service principal; with `tenant_id` and `client_id` it " +
+				"selects client-secret authentication. Falls back to `AZURE_CLIENT_SECRET`."),
+			"client_certificate_path": str("PEM or PKCS#12 file with the service principal's certificate and private " +
+				"key; selects certificate authentication when no client secret is set. Falls back to " +
+				"`AZURE_CLIENT_CERTIFICATE_PATH`."),
+			"client_certificate_password": sensitive("Password of `client_certificate_path`. Falls back to " +
+				"`AZURE_CLIENT_CERTIFICATE_PASSWORD`."),
+			"use_managed_identity": schema.BoolAttribute{
+				MarkdownDescription: "Authenticate with the host's managed identity (system-assigned, or the " +
+					"user-assigned one named by `client_id`). At most one of the `use_*` attributes may be true.",
+				Optional: true,
+			},
+			"use_workload_identity": schema.BoolAttribute{
+				MarkdownDescription: "Authenticate with workload identity federation (AKS): `tenant_id`, `client_id` " +
+					"and the token file in `AZURE_FEDERATED_TOKEN_FILE`.",
+				Optional: true,
+			},
+			"use_cli": schema.BoolAttribute{
+				MarkdownDescription: "Authenticate as the Azure CLI's signed-in account (`az login`), in `tenant_id` " +
+					"when set.",
+				Optional: true,
+			},
+		})
 }

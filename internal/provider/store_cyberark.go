@@ -1,27 +1,102 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
 )
 
+// cyberarkStoreModel is the cyberark block.
+type cyberarkStoreModel struct {
+	URL          types.String `tfsdk:"url"`
+	Account      types.String `tfsdk:"account"`
+	Login        types.String `tfsdk:"login"`
+	APIKey       types.String `tfsdk:"api_key"`
+	ClientCert   types.String `tfsdk:"client_cert"`
+	ClientKey    types.String `tfsdk:"client_key"`
+	SSLVerify    types.Bool   `tfsdk:"ssl_verify"`
+	CACert       types.String `tfsdk:"ca_cert"`
+	PolicyBranch types.String `tfsdk:"policy_branch"`
+	AuthnJWT     types.Object `tfsdk:"authn_jwt"`
+}
+
+// cyberarkJWTModel is cyberark.authn_jwt.
+type cyberarkJWTModel struct {
+	ServiceID types.String `tfsdk:"service_id"`
+	Token     types.String `tfsdk:"token"`
+}
+
 func cyberarkStoreFactory() storeFactory {
-	return storeFactory{schema: cyberarkSchema, notBuilt: "CyberArk Conjur store and custom stores"}
+	return storeFactory{schema: cyberarkSchema, build: buildCyberArk}
+}
+
+func buildCyberArk(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m cyberarkStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	var jwt cyberarkJWTModel
+	if err := blockAs(ctx, m.AuthnJWT, &jwt); err != nil {
+		return nil, err
+	}
+	return cyberark.New(&cyberark.Options{
+		URL:          m.URL.ValueString(),
+		Account:      m.Account.ValueString(),
+		Login:        m.Login.ValueString(),
+		APIKey:       m.APIKey.ValueString(),
+		ClientCert:   m.ClientCert.ValueString(),
+		ClientKey:    m.ClientKey.ValueString(),
+		SSLVerify:    m.SSLVerify.ValueBoolPointer(),
+		CACert:       m.CACert.ValueString(),
+		PolicyBranch: m.PolicyBranch.ValueString(),
+		JWTServiceID: jwt.ServiceID.ValueString(),
+		JWTToken:     jwt.Token.ValueString(),
+		LookupEnv:    lookupEnv,
+	})
 }
 
 func cyberarkSchema() schema.SingleNestedAttribute {
-	return nested("CyberArk Conjur."+notBuiltNote, map[string]schema.Attribute{
-		"url":           str("Conjur URL. Falls back to `CYBERARK_API_BASE`."),
-		"account":       str("Account. Falls back to `CYBERARK_ACCOUNT`; default `default`."),
-		"login":         str("Login. Falls back to `CYBERARK_USERNAME`."),
-		"api_key":       sensitive("API key. Falls back to `CYBERARK_API_KEY`."),
-		"client_cert":   str("Client certificate for mTLS. Falls back to `CYBERARK_CLIENT_CERT`."),
-		"client_key":    str("Client key for mTLS. Falls back to `CYBERARK_CLIENT_KEY`."),
-		"ssl_verify":    schema.BoolAttribute{MarkdownDescription: "Verify TLS. Falls back to `CYBERARK_SSL_VERIFY`; default true.", Optional: true},
-		"ca_cert":       str("CA certificate."),
-		"policy_branch": str("Policy branch variables are declared in; default `root`."),
-		"authn_jwt": nested("authn-jwt login.", map[string]schema.Attribute{
-			"service_id": str("Service ID."),
-			"token":      sensitive("JWT."),
-		}),
-	})
+	return nested("CyberArk Conjur (Secrets Manager, self-hosted), through its REST API. A secret is a Conjur "+
+		"variable; a write declares it first by loading `- !variable <name>` into `policy_branch` (POST, append "+
+		"only), then adds the value as a new version. Conjur has no API to delete a variable, so `llmsecret_secret` "+
+		"defaults to `deletion_policy = \"abandon\"` here and refuses `delete` at plan. Names are percent-encoded "+
+		"in URLs, `/` included. Access tokens (8 minutes) are cached and renewed before they expire. Every "+
+		"attribute falls back to an environment variable: LiteLLM's `CYBERARK_*` first, then Conjur's own `CONJUR_*`.",
+		map[string]schema.Attribute{
+			"url": str("Conjur appliance URL, e.g. `https://conjur.example.com`. Falls back to `CYBERARK_API_BASE`, " +
+				"then `CONJUR_APPLIANCE_URL`. Required."),
+			"account": str("Conjur account. Falls back to `CYBERARK_ACCOUNT`, then `CONJUR_ACCOUNT`; default `default`."),
+			"login": str("Login to authenticate as, e.g. `admin` or `host/llm-gateway`. Falls back to `CYBERARK_USERNAME`, " +
+				"then `CONJUR_AUTHN_LOGIN`. Required with `api_key`; with `authn_jwt` it is the optional host id."),
+			"api_key": sensitive("API key of `login` (POST `/authn/{account}/{login}/authenticate`). Falls back to " +
+				"`CYBERARK_API_KEY`, then `CONJUR_AUTHN_API_KEY`. Required unless `authn_jwt` is set."),
+			"client_cert": str("Client certificate for mutual TLS with Conjur or the gateway in front of it: PEM " +
+				"text or the path of a PEM file. Falls back to `CYBERARK_CLIENT_CERT`. Set together with `client_key`. " +
+				"It secures the connection; authentication still uses `api_key` or `authn_jwt`."),
+			"client_key": sensitive("Private key of `client_cert`: PEM text or the path of a PEM file. Falls back to " +
+				"`CYBERARK_CLIENT_KEY`."),
+			"ssl_verify": schema.BoolAttribute{
+				MarkdownDescription: "Verify Conjur's TLS certificate. Falls back to `CYBERARK_SSL_VERIFY` " +
+					"(`true`/`false`, `1`/`0`, `yes`/`no`); default `true`. Turn off only for tests with self-signed " +
+					"certificates; prefer `ca_cert`.",
+				Optional: true,
+			},
+			"ca_cert": str("CA certificates to trust instead of the system roots (Conjur's self-signed CA): PEM text " +
+				"or the path of a PEM file. Falls back to `CONJUR_SSL_CERTIFICATE` (PEM), then `CONJUR_CERT_FILE` (path)."),
+			"policy_branch": str("Policy branch that variables are declared in, e.g. `apps/llm`; default `root`. " +
+				"Names are relative to it: with `apps/llm`, the name `OPENAI_API_KEY` is the variable " +
+				"`apps/llm/OPENAI_API_KEY`. The login needs `create` on the branch to declare new variables; " +
+				"changing the value of an existing variable needs only `update` on it."),
+			"authn_jwt": nested("Log in with authn-jwt (CI workload identity, e.g. a GitLab or GitHub Actions "+
+				"OIDC token) instead of an API key: POST `/authn-jwt/{service_id}/{account}[/{login}]/authenticate`.",
+				map[string]schema.Attribute{
+					"service_id": str("The authn-jwt service id. Falls back to `CONJUR_AUTHN_JWT_SERVICE_ID`. When " +
+						"set (here or there), authn-jwt is used instead of `api_key`."),
+					"token": sensitive("The JWT. Falls back to `CONJUR_AUTHN_JWT_TOKEN`."),
+				}),
+		})
 }

@@ -1,0 +1,488 @@
+package azurekv_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv/kvfake"
+)
+
+// Azure Key Vault-specific tests.
+
+func store(t *testing.T, b backends.Backend, settings *backends.Settings) *backends.Store {
+	t.Helper()
+	s := backends.Settings{AccessMode: backends.ReadAndWrite}
+	if settings != nil {
+		s = *settings
+	}
+	st, err := backends.NewStore(b, &backends.StoreOptions{Settings: s, Wait: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func mustBackend(t *testing.T, fake *kvfake.Server, edit func(*azurekv.Options)) backends.Backend {
+	t.Helper()
+	b, err := newBackend(t, fake, edit)
+	if err != nil {
+		t.Fatalf("azurekv.New: %v", err)
+	}
+	return b
+}
+
+func TestStoredName(t *testing.T) {
+	for in, want := range map[string]string{
+		"OPENAI_API_KEY":         "OPENAI-API-KEY",
+		"OPENAI-API-KEY":         "OPENAI-API-KEY",
+		"litellm/virtual-key-x":  "litellm-virtual-key-x",
+		"team/keys/A_B":          "team-keys-A-B",
+		"-leading":               "-leading",
+		strings.Repeat("a", 127): strings.Repeat("a", 127),
+		strings.Repeat("_", 127): strings.Repeat("-", 127),
+		"abc123XYZ":              "abc123XYZ",
+	} {
+		got, err := azurekv.StoredName(in)
+		if err != nil || got != want {
+			t.Errorf("StoredName(%q): got %q, %v; want %q", in, got, err, want)
+		}
+		if again, _ := azurekv.StoredName(got); again != got {
+			t.Errorf("StoredName is not idempotent on %q: got %q", got, again)
+		}
+	}
+	for _, in := range []string{"a.b", "a b", "a?b=1", "a: b", "ключ", "a\\b", strings.Repeat("a", 128), ""} {
+		_, err := azurekv.StoredName(in)
+		if backends.CodeOf(err) != backends.InvalidArgument {
+			t.Errorf("StoredName(%q): got %v, want InvalidArgument", in, err)
+		}
+		if in != "" && len(in) <= 127 && !strings.Contains(err.Error(), "'_' and '/'") {
+			t.Errorf("StoredName(%q): message %q does not state the mapping rule", in, err)
+		}
+	}
+}
+
+// Two names that map to one Key Vault name are refused (case-insensitively,
+// as Key Vault compares names) when the provider maps them at plan; a rename
+// between two spellings keeps full_name, so it rotates nothing.
+func TestCollisionsRefused(t *testing.T) {
+	fake := kvfake.New(t, nil)
+	b := mustBackend(t, fake, nil)
+	s := store(t, b, nil)
+	ctx := context.Background()
+	full, err := s.FullName("TEAM_KEY", nil)
+	if err != nil || full != "TEAM-KEY" {
+		t.Fatalf("FullName(TEAM_KEY): got %q, %v; want TEAM-KEY", full, err)
+	}
+	if again, err := s.FullName("TEAM_KEY", nil); err != nil || again != full {
+		t.Errorf("FullName(TEAM_KEY) again: got %q, %v; want %q", again, err, full)
+	}
+	// The mapped spelling is what every later call carries: it is valid.
+	if err := s.ValidateName(full); err != nil {
+		t.Errorf("ValidateName(%s) after mapping: got %v, want nil", full, err)
+	}
+	for _, other := range []string{"TEAM-KEY", "team_key", "TEAM/KEY"} {
+		_, err := s.FullName(other, nil)
+		if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"TEAM_KEY"`) || !strings.Contains(strings.ToLower(err.Error()), `key vault secret "team-key"`) {
+			t.Errorf("FullName(%s) after TEAM_KEY: got %v, want InvalidArgument naming both and the Key Vault name", other, err)
+		}
+	}
+
+	// A rename OLD_NAME -> OLD-NAME in a later run: both spellings have one
+	// full_name, so the secret is written in place and never deleted.
+	fresh := store(t, mustBackend(t, fake, nil), nil)
+	oldFull, err := fresh.FullName("OLD_NAME", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fresh.Write(ctx, backends.WriteRequest{Name: oldFull, Value: []byte("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	run := store(t, mustBackend(t, fake, nil), nil)
+	newFull, err := run.FullName("OLD-NAME", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newFull != oldFull {
+		t.Errorf("full_name of OLD-NAME: got %q, want %q (the same Key Vault secret)", newFull, oldFull)
+	}
+	if _, err := run.Write(ctx, backends.WriteRequest{Name: newFull, Value: []byte("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := fake.Value("OLD-NAME"); !ok || v != "v1" {
+		t.Errorf("after renaming OLD_NAME to OLD-NAME: vault holds %q (present %t), want v1", v, ok)
+	}
+}
+
+func TestTagLimits(t *testing.T) {
+	fake := kvfake.New(t, nil)
+	s := store(t, mustBackend(t, fake, nil), &backends.Settings{AccessMode: backends.ReadAndWrite, Tags: map[string]string{"team": "ml", "env": "prod"}})
+	ctx := context.Background()
+	tags := map[string]string{}
+	for i := range 13 {
+		tags[string(rune('a'+i))] = "v"
+	}
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: "FIFTEEN", Value: []byte("v"), Tags: tags}); err != nil {
+		t.Fatalf("Write with 13 own + 2 default tags: %v", err)
+	}
+	tags["n"] = "v"
+	_, err := s.Write(ctx, backends.WriteRequest{Name: "SIXTEEN", Value: []byte("v"), Tags: tags})
+	if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), "at most 15 tags") || !strings.Contains(err.Error(), "16") {
+		t.Errorf("Write with 16 merged tags: got %v, want InvalidArgument saying 15 and 16", err)
+	}
+	err = s.UpdateMetadata(ctx, "FIFTEEN", "", tags)
+	if backends.CodeOf(err) != backends.InvalidArgument {
+		t.Errorf("UpdateMetadata with 16 merged tags: got %v, want InvalidArgument", err)
+	}
+	_, err = s.Write(ctx, backends.WriteRequest{Name: "LONGTAG", Value: []byte("v"), Tags: map[string]string{"k": strings.Repeat("x", 257)}})
+	if backends.CodeOf(err) != backends.InvalidArgument {
+		t.Errorf("Write with a 257-character tag value: got %v, want InvalidArgument", err)
+	}
+	_, err = s.Write(ctx, backends.WriteRequest{Name: "BINARY", Value: []byte{0xff, 0xfe}})
+	if backends.CodeOf(err) != backends.InvalidArgument {
+		t.Errorf("Write of a non-UTF-8 value: got %v, want InvalidArgument", err)
+	}
+	if n := fake.Count("set", "SIXTEEN") + fake.Count("set", "LONGTAG") + fake.Count("set", "BINARY") + fake.Count("update", ""); n != 0 {
+		t.Errorf("refused writes reached the vault %d times, want 0", n)
+	}
+}
+
+// Description is the content type; metadata updates keep the version and
+// the value; the SDK sees every operation the store uses, and versions read
+// back by id.
+func TestMetadataAndVersions(t *testing.T) {
+	fake := kvfake.New(t, nil)
+	s := store(t, mustBackend(t, fake, nil), nil)
+	ctx := context.Background()
+	v1, err := s.Write(ctx, backends.WriteRequest{Name: "META_KEY", Value: []byte("one"), Description: "first", Tags: map[string]string{"a": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateMetadata(ctx, "META_KEY", "second", nil); err != nil {
+		t.Fatal(err)
+	}
+	ct, tags, _ := fake.Props("META-KEY")
+	if ct != "second" || len(tags) != 0 {
+		t.Errorf("after UpdateMetadata: content type %q, tags %v; want %q and no tags", ct, tags, "second")
+	}
+	sec, err := s.Find(ctx, "META_KEY")
+	if err != nil || sec.Version != v1 || string(sec.Value) != "one" || sec.Description != "second" {
+		t.Errorf("Find after UpdateMetadata: %v, %v; want version %s, value one, description second", sec, err, v1)
+	}
+	v2, err := s.Write(ctx, backends.WriteRequest{Name: "META_KEY", Value: []byte("two")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same vault through the SDK: both versions by id, list, versions.
+	client, err := azsecrets.NewClient(fake.VaultURL(), fakeCredential(t, fake), &azsecrets.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: fake.Client()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ver, want := range map[string]string{v1: "one", v2: "two"} {
+		got, err := client.GetSecret(ctx, "META-KEY", ver, nil)
+		if err != nil || got.Value == nil || *got.Value != want {
+			t.Errorf("GetSecret(META-KEY, %s): %v; want %q", ver, err, want)
+		}
+	}
+	n := 0
+	for pager := client.NewListSecretPropertiesVersionsPager("META-KEY", nil); pager.More(); {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Value)
+	}
+	if n != 2 {
+		t.Errorf("versions of META-KEY: got %d, want 2", n)
+	}
+}
+
+func fakeCredential(t *testing.T, fake *kvfake.Server) azcore.TokenCredential {
+	t.Helper()
+	fo := fake.Options()
+	cred, err := azidentity.NewClientSecretCredential(fo.TenantID, fo.ClientID, fo.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions:            azcore.ClientOptions{Transport: fake.Client(), Cloud: cloudOf(fake)},
+		DisableInstanceDiscovery: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
+// Creating a soft-deleted name recovers it, waits until it reads, then
+// writes; a recovery that never completes ends in a clear timeout.
+func TestRecoverOnCreate(t *testing.T) {
+	fake := kvfake.New(t, &kvfake.Options{RecoverLag: 4})
+	s := store(t, mustBackend(t, fake, nil), nil)
+	ctx := context.Background()
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	fake.SoftDelete("RECOVER-ME")
+	if _, err := s.Find(ctx, "RECOVER_ME"); backends.CodeOf(err) != backends.NotFound {
+		t.Errorf("Find of a soft-deleted secret: got %v, want NotFound", err)
+	}
+	v, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("new")})
+	if err != nil {
+		t.Fatalf("Write of a soft-deleted name: %v", err)
+	}
+	if got, _ := fake.Value("RECOVER-ME"); got != "new" || fake.Count("recover", "RECOVER-ME") != 1 || fake.Versions("RECOVER-ME") != 2 {
+		t.Errorf("after recover-on-create: value %q, %d recovers, %d versions; want new, 1, 2", got, fake.Count("recover", "RECOVER-ME"), fake.Versions("RECOVER-ME"))
+	}
+	if sec, _ := s.Find(ctx, "RECOVER_ME"); sec == nil || sec.Version != v {
+		t.Errorf("Find after recover-on-create: got %v, want version %s", sec, v)
+	}
+
+	// A recovery that does not complete within the bound.
+	fake.SetLags(0, 1000, 0)
+	slow := store(t, mustBackend(t, fake, func(o *azurekv.Options) { o.PollTimeout = 300 * time.Millisecond }), nil)
+	fake.SoftDelete("RECOVER-ME")
+	_, err = slow.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("newer")})
+	if backends.CodeOf(err) != backends.DeadlineExceeded || !strings.Contains(err.Error(), "recover") || !strings.Contains(err.Error(), "gave up after 300ms") {
+		t.Errorf("Write while a recovery never completes: got %v, want DeadlineExceeded saying recovery and the bound", err)
+	}
+}
+
+// delete = delete, wait for the deletion, purge; with purge protection the
+// secret stays soft-deleted and a warning says why; soft_delete only deletes.
+func TestDeletePolicies(t *testing.T) {
+	ctx := context.Background()
+	t.Run("Purge", func(t *testing.T) {
+		fake := kvfake.New(t, &kvfake.Options{DeleteLag: 3})
+		s := store(t, mustBackend(t, fake, nil), nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "GONE_KEY", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "GONE_KEY", backends.DeleteForever); err != nil {
+			t.Fatal(err)
+		}
+		if st := fake.State("GONE-KEY"); st != "absent" || fake.Count("purge", "GONE-KEY") != 1 {
+			t.Errorf("after delete: state %s, %d purges; want absent, 1", st, fake.Count("purge", "GONE-KEY"))
+		}
+	})
+	t.Run("PurgeProtection", func(t *testing.T) {
+		fake := kvfake.New(t, &kvfake.Options{PurgeProtection: true})
+		var warnings []string
+		b, err := azurekv.NewWithWarnings(optionsFor(t, fake), func(_ context.Context, msg string) { warnings = append(warnings, msg) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := store(t, b, nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "KEPT_KEY", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "KEPT_KEY", backends.DeleteForever); err != nil {
+			t.Fatalf("Delete in a vault with purge protection: got %v, want nil and a warning", err)
+		}
+		if st := fake.State("KEPT-KEY"); st != "deleted" {
+			t.Errorf("state after delete with purge protection: %s, want deleted", st)
+		}
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "purge protection") || !strings.Contains(warnings[0], fake.VaultURL()) {
+			t.Errorf("warnings: got %q, want one naming purge protection and the vault", warnings)
+		}
+	})
+	t.Run("PurgeRefused", func(t *testing.T) {
+		// The vault's recovery level says purgeable, but the purge is
+		// refused for purge protection (the policy changed meanwhile).
+		fake := kvfake.New(t, nil)
+		s := store(t, mustBackend(t, fake, nil), nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "RACE_KEY", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		fake.Fail(kvfake.Fault{Op: "purge", Status: http.StatusForbidden, Code: "Forbidden",
+			Message: `Operation "purge" is not allowed because purge protection is enabled for this vault.`})
+		if err := s.Delete(ctx, "RACE_KEY", backends.DeleteForever); err != nil {
+			t.Errorf("Delete when the purge is refused for purge protection: got %v, want nil", err)
+		}
+		if st := fake.State("RACE-KEY"); st != "deleted" {
+			t.Errorf("state: %s, want deleted", st)
+		}
+	})
+	t.Run("SoftDelete", func(t *testing.T) {
+		fake := kvfake.New(t, nil)
+		s := store(t, mustBackend(t, fake, nil), nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "SOFT_KEY", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "SOFT_KEY", backends.DeleteSoft); err != nil {
+			t.Fatal(err)
+		}
+		if st := fake.State("SOFT-KEY"); st != "deleted" || fake.Count("purge", "") != 0 {
+			t.Errorf("after soft delete: state %s, %d purges; want deleted, 0", st, fake.Count("purge", ""))
+		}
+	})
+	t.Run("PurgeDenied", func(t *testing.T) {
+		fake := kvfake.New(t, nil)
+		s := store(t, mustBackend(t, fake, nil), nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "NOPURGE", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		fake.Deny("purge")
+		err := s.Delete(ctx, "NOPURGE", backends.DeleteForever)
+		if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), `permission "purge"`) {
+			t.Errorf("Delete without the purge permission: got %v, want PermissionDenied naming purge", err)
+		}
+	})
+}
+
+func optionsFor(t *testing.T, fake *kvfake.Server) *azurekv.Options {
+	t.Helper()
+	ca, err := fake.CAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fo := fake.Options()
+	return &azurekv.Options{
+		VaultURL: fake.VaultURL(), TenantID: fo.TenantID, ClientID: fo.ClientID, ClientSecret: fo.ClientSecret,
+		AuthorityHost: fake.AuthorityHost(), CABundle: ca, LookupEnv: func(string) (string, bool) { return "", false },
+	}
+}
+
+// 401 and 403 name the vault and what is missing; 429 carries Retry-After
+// to the layer, which retries.
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	fake := kvfake.New(t, nil)
+	s := store(t, mustBackend(t, fake, nil), nil)
+
+	fake.Deny("get")
+	_, err := s.Find(ctx, "ANY_KEY")
+	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), fake.VaultURL()) || !strings.Contains(err.Error(), `permission "get"`) {
+		t.Errorf("Find without get: got %v, want PermissionDenied naming the vault and get", err)
+	}
+	fake.Deny("")
+
+	wrong := store(t, mustBackend(t, fake, func(o *azurekv.Options) { o.ClientSecret = "wrong" }), nil)
+	_, err = wrong.Find(ctx, "ANY_KEY")
+	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), "ClientSecretCredential") || !strings.Contains(err.Error(), fake.VaultURL()) {
+		t.Errorf("Find with a wrong client secret: got %v, want PermissionDenied naming the credential and the vault", err)
+	}
+	if strings.Contains(err.Error(), "wrong") && strings.Contains(err.Error(), "client_secret=wrong") {
+		t.Errorf("the error quotes the client secret: %v", err)
+	}
+
+	fake.Fail(kvfake.Fault{Op: "set", Status: http.StatusTooManyRequests, Code: "Throttled", Message: "slow down", Header: http.Header{"Retry-After": {"7"}}, Times: 2})
+	var delays []time.Duration
+	st, err := backends.NewStore(mustBackend(t, fake, nil), &backends.StoreOptions{
+		Settings: backends.Settings{AccessMode: backends.ReadAndWrite},
+		Wait:     func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write(ctx, backends.WriteRequest{Name: "THROTTLED", Value: []byte("v")}); err != nil {
+		t.Fatalf("Write through two 429s: %v", err)
+	}
+	if len(delays) != 2 || delays[0] < 7*time.Second || delays[1] < 7*time.Second {
+		t.Errorf("retry delays: got %v, want two of at least the 7s Retry-After", delays)
+	}
+
+	fake.Fail(kvfake.Fault{Op: "get", Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "try later"})
+	if _, err := st.Find(ctx, "THROTTLED"); err != nil {
+		t.Errorf("Find through one 503: got %v, want a retry that succeeds", err)
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	fake := kvfake.New(t, nil)
+	b := mustBackend(t, fake, nil)
+	resp := func(status int, body string) error {
+		return &azcore.ResponseError{StatusCode: status, RawResponse: &http.Response{StatusCode: status, Header: http.Header{},
+			Body: http.NoBody, Request: &http.Request{}}, ErrorCode: body}
+	}
+	for _, tc := range []struct {
+		err  error
+		want backends.Code
+	}{
+		{resp(404, "SecretNotFound"), backends.NotFound},
+		{resp(400, "BadParameter"), backends.InvalidArgument},
+		{resp(401, "Unauthorized"), backends.PermissionDenied},
+		{resp(403, "Forbidden"), backends.PermissionDenied},
+		{resp(403, "SecretDisabled"), backends.FailedPrecondition},
+		{resp(409, "Conflict"), backends.FailedPrecondition},
+		{resp(429, "Throttled"), backends.Throttled},
+		{resp(500, "InternalError"), backends.Unavailable},
+		{resp(503, ""), backends.Unavailable},
+		{&azidentity.AuthenticationFailedError{}, backends.PermissionDenied},
+		{errors.New("DefaultAzureCredential: failed to acquire a token."), backends.PermissionDenied},
+		{errors.New("something else"), backends.Unknown},
+	} {
+		if got := b.ErrorCode(tc.err); got != tc.want {
+			t.Errorf("ErrorCode(%v): got %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestOptionsResolve(t *testing.T) {
+	env := map[string]string{
+		"AZURE_KEY_VAULT_URI": "https://myvault.vault.azure.net", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	o := azurekv.Options{LookupEnv: lookup}
+	if err := o.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	if o.VaultURL != "https://myvault.vault.azure.net/" || o.TenantID != "t" || o.ClientID != "c" || o.ClientSecret != "s" || o.CredentialName() != "ClientSecretCredential" {
+		t.Errorf("Resolve from the environment: got %s tenant %q client %q", o.String(), o.TenantID, o.ClientID)
+	}
+	if strings.Contains(o.String(), "s ") || strings.Contains(o.String(), "=s") {
+		t.Errorf("Options.String leaks the client secret: %s", o.String())
+	}
+	block := azurekv.Options{VaultURL: "https://block.vault.azure.net/", UseCLI: true, LookupEnv: lookup}
+	if err := block.Resolve(); err != nil || block.VaultURL != "https://block.vault.azure.net/" || block.CredentialName() != "AzureCLICredential" {
+		t.Errorf("the block wins over the environment and use_cli over the client secret: %v %s", err, block.String())
+	}
+	for _, bad := range []azurekv.Options{
+		{LookupEnv: func(string) (string, bool) { return "", false }},
+		{VaultURL: "http://myvault.vault.azure.net/", LookupEnv: lookup},
+		{VaultURL: "https://myvault.vault.azure.net/secrets/x", LookupEnv: lookup},
+		{VaultURL: "https://v.vault.azure.net/", UseCLI: true, UseManagedIdentity: true, LookupEnv: lookup},
+	} {
+		if err := bad.Resolve(); backends.CodeOf(err) != backends.InvalidArgument {
+			t.Errorf("Resolve(%s): got %v, want InvalidArgument", bad.String(), err)
+		}
+	}
+	if err := (&azurekv.Options{LookupEnv: func(string) (string, bool) { return "", false }}).Resolve(); err == nil ||
+		!strings.Contains(err.Error(), "vault_url") || !strings.Contains(err.Error(), "AZURE_KEY_VAULT_URI") {
+		t.Errorf("missing vault URL: got %v, want a message naming vault_url and AZURE_KEY_VAULT_URI", err)
+	}
+	_, err := azurekv.New(&azurekv.Options{VaultURL: "https://v.vault.azure.net/", ClientSecret: "s", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err == nil || !strings.Contains(err.Error(), "tenant_id") || !strings.Contains(err.Error(), "AZURE_TENANT_ID") {
+		t.Errorf("client secret without tenant and client: got %v, want a message naming what is missing", err)
+	}
+}
+
+// Managed identity: the token comes from the identity endpoint (App Service
+// style, which Lowkey Vault also serves).
+func TestManagedIdentity(t *testing.T) {
+	fake := kvfake.New(t, nil)
+	t.Setenv("IDENTITY_ENDPOINT", fake.IdentityEndpoint())
+	t.Setenv("IDENTITY_HEADER", fake.Options().IdentityHeader)
+	b := mustBackend(t, fake, func(o *azurekv.Options) { o.ClientSecret, o.UseManagedIdentity = "", true })
+	if err := store(t, b, nil).Health(context.Background()); err != nil {
+		t.Fatalf("Health with managed identity: %v", err)
+	}
+	if fake.Count("mi-token", "") == 0 {
+		t.Errorf("no managed identity token was requested")
+	}
+}
+
+func cloudOf(fake *kvfake.Server) cloud.Configuration {
+	return cloud.Configuration{ActiveDirectoryAuthorityHost: fake.AuthorityHost(), Services: map[cloud.ServiceName]cloud.ServiceConfiguration{}}
+}
+
+var _ policy.Transporter = (*http.Client)(nil)
