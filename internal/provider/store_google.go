@@ -1,28 +1,101 @@
 package provider
 
 import (
+	"context"
+
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
 )
 
+// googleSecretManagerStoreModel is the google_secret_manager block.
+type googleSecretManagerStoreModel struct {
+	ProjectID   types.String `tfsdk:"project_id"`
+	Location    types.String `tfsdk:"location"`
+	Credentials types.String `tfsdk:"credentials"`
+	AccessToken types.String `tfsdk:"access_token"`
+	Endpoint    types.String `tfsdk:"endpoint"`
+}
+
+// googleKMSStoreModel is the google_kms block.
+type googleKMSStoreModel struct {
+	KeyName     types.String `tfsdk:"key_name"`
+	Credentials types.String `tfsdk:"credentials"`
+	AccessToken types.String `tfsdk:"access_token"`
+	Endpoint    types.String `tfsdk:"endpoint"`
+}
+
 func googleSecretManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, notBuilt: "Google Secret Manager and Google Cloud KMS stores"}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, build: buildGoogleSecretManager}
 }
 
 func googleKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, notBuilt: "Google Secret Manager and Google Cloud KMS stores"}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS}
+}
+
+func buildGoogleSecretManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m googleSecretManagerStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	return gcpsm.New(ctx, &gcpsm.Options{
+		ProjectID:   m.ProjectID.ValueString(),
+		Location:    m.Location.ValueString(),
+		Credentials: m.Credentials.ValueString(),
+		AccessToken: m.AccessToken.ValueString(),
+		Endpoint:    m.Endpoint.ValueString(),
+		LookupEnv:   lookupEnv,
+	})
+}
+
+func buildGoogleKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m googleKMSStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	return gcpkms.New(ctx, &gcpkms.Options{
+		KeyName:     m.KeyName.ValueString(),
+		Credentials: m.Credentials.ValueString(),
+		AccessToken: m.AccessToken.ValueString(),
+		Endpoint:    m.Endpoint.ValueString(),
+		LookupEnv:   lookupEnv,
+	})
 }
 
 func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 	attrs := map[string]schema.Attribute{
-		"credentials":  sensitive("Service account JSON content or file path. Else Application Default Credentials."),
-		"access_token": sensitive("OAuth2 access token."),
-		"endpoint":     str("Endpoint override."),
+		"credentials": sensitive("Credentials JSON (a service account key, authorized user, external account or " +
+			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
+			"`GOOGLE_CREDENTIALS`. Without `credentials` or `access_token`, Application Default Credentials are used: " +
+			"the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default login`, or the " +
+			"metadata server on Google Cloud. Conflicts with `access_token`."),
+		"access_token": sensitive("OAuth2 access token, sent as is (it is not refreshed). Falls back to " +
+			"`GOOGLE_OAUTH_ACCESS_TOKEN`. Takes precedence over credentials from the environment; conflicts with `credentials`."),
+		"endpoint": str("Service endpoint override (Private Service Connect, an emulator). `host:port` or " +
+			"`https://host[:port]` is reached over TLS with the credentials above (port 443 by default); " +
+			"`http://host[:port]`, or a loopback host (`localhost`, `127.0.0.1`, `[::1]`) without a scheme, in plain " +
+			"text without credentials."),
 	}
 	if secretManager {
-		attrs["project_id"] = str("Project. Falls back to `GOOGLE_SECRET_MANAGER_PROJECT_ID`.")
-		attrs["location"] = str("Location for regional secrets.")
-		return nested("Google Secret Manager."+notBuiltNote, attrs)
+		attrs["project_id"] = str("Project that holds the secrets (ID or number). Falls back to " +
+			"`GOOGLE_SECRET_MANAGER_PROJECT_ID` (LiteLLM's variable), then `GOOGLE_CLOUD_PROJECT`. Required from one of them.")
+		attrs["location"] = str("Location of regional secrets, e.g. `us-east1`: secrets are then " +
+			"`projects/<project>/locations/<location>/secrets/<name>`, reached through the regional endpoint " +
+			"`secretmanager.<location>.rep.googleapis.com` unless `endpoint` is set. Unset: global secrets with automatic replication.")
+		return nested("Google Secret Manager. A secret name is the secret ID: letters, digits, `_` and `-`, at most "+
+			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. A write creates the secret, then adds a version; `version` is the "+
+			"version number. Reads access `versions/latest`. Tags become labels, under Google's rules (at most 64; keys "+
+			"start with a lowercase letter; keys and values of lowercase letters, digits, `_` and `-`, at most 63 "+
+			"characters), checked at plan time; the description becomes the annotation `description`. "+
+			"`deletion_policy = \"soft_delete\"` disables the latest version and keeps the secret.", attrs)
 	}
-	attrs["key_name"] = str("Crypto key resource name. Falls back to `GOOGLE_KMS_RESOURCE_NAME`.")
-	return nested("Google Cloud KMS."+notBuiltNote, attrs)
+	attrs["key_name"] = str("Symmetric crypto key, `projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>` (not a key " +
+		"version). Falls back to `GOOGLE_KMS_RESOURCE_NAME` (LiteLLM's variable). Required from one of them.")
+	return nested("Google Cloud KMS. Holds no secrets: `llmsecret_secret` encrypts its value with the key and sets "+
+		"`ciphertext` (standard base64) for the gateway's environment; the data source and ephemeral resource decrypt "+
+		"a ciphertext (from `ciphertext`, else from the environment variable called `name`), which must be valid "+
+		"base64 before any call.", attrs)
 }
