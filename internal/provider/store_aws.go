@@ -1,37 +1,189 @@
 package provider
 
 import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awskms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
 )
 
+// awsSecretsManagerStoreModel is the aws_secret_manager block.
+type awsSecretsManagerStoreModel struct {
+	Region               types.String `tfsdk:"region"`
+	Endpoint             types.String `tfsdk:"endpoint"`
+	Profile              types.String `tfsdk:"profile"`
+	AccessKey            types.String `tfsdk:"access_key"`
+	SecretKey            types.String `tfsdk:"secret_key"`
+	RoleARN              types.String `tfsdk:"role_arn"`
+	SessionName          types.String `tfsdk:"session_name"`
+	ExternalID           types.String `tfsdk:"external_id"`
+	WebIdentityTokenFile types.String `tfsdk:"web_identity_token_file"`
+	STSEndpoint          types.String `tfsdk:"sts_endpoint"`
+	KMSKeyID             types.String `tfsdk:"kms_key_id"`
+	ReplicaRegions       types.List   `tfsdk:"replica_regions"`
+	RecoveryWindowInDays types.Int64  `tfsdk:"recovery_window_in_days"`
+}
+
+// awsKMSStoreModel is the aws_kms block.
+type awsKMSStoreModel struct {
+	Region               types.String `tfsdk:"region"`
+	Endpoint             types.String `tfsdk:"endpoint"`
+	Profile              types.String `tfsdk:"profile"`
+	AccessKey            types.String `tfsdk:"access_key"`
+	SecretKey            types.String `tfsdk:"secret_key"`
+	RoleARN              types.String `tfsdk:"role_arn"`
+	SessionName          types.String `tfsdk:"session_name"`
+	ExternalID           types.String `tfsdk:"external_id"`
+	WebIdentityTokenFile types.String `tfsdk:"web_identity_token_file"`
+	STSEndpoint          types.String `tfsdk:"sts_endpoint"`
+	KeyID                types.String `tfsdk:"key_id"`
+}
+
 func awsSecretsManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, notBuilt: "AWS Secrets Manager and AWS KMS stores"}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, build: buildAWSSecretsManager}
 }
 
 func awsKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, notBuilt: "AWS Secrets Manager and AWS KMS stores"}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS}
 }
 
+func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m awsSecretsManagerStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	var replicas []string
+	if !m.ReplicaRegions.IsNull() {
+		if diags := m.ReplicaRegions.ElementsAs(ctx, &replicas, false); diags.HasError() {
+			return nil, backends.Errorf(backends.InvalidArgument, "aws_secret_manager.replica_regions: %v", diags.Errors())
+		}
+	}
+	return awssm.New(ctx, &awssm.Options{
+		AWS: awsconfig.Options{
+			Region: m.Region.ValueString(), Endpoint: m.Endpoint.ValueString(), Profile: m.Profile.ValueString(),
+			AccessKey: m.AccessKey.ValueString(), SecretKey: m.SecretKey.ValueString(),
+			RoleARN: m.RoleARN.ValueString(), SessionName: m.SessionName.ValueString(), ExternalID: m.ExternalID.ValueString(),
+			WebIdentityTokenFile: m.WebIdentityTokenFile.ValueString(), STSEndpoint: m.STSEndpoint.ValueString(),
+		},
+		KMSKeyID:             m.KMSKeyID.ValueString(),
+		ReplicaRegions:       replicas,
+		RecoveryWindowInDays: int(m.RecoveryWindowInDays.ValueInt64()),
+		LookupEnv:            lookupEnv,
+		Warn:                 func(ctx context.Context, msg string) { tflog.Warn(ctx, msg, map[string]any{"store": awssm.Kind}) },
+	})
+}
+
+func buildAWSKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	var m awsKMSStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	return awskms.New(ctx, &awskms.Options{
+		AWS: awsconfig.Options{
+			Region: m.Region.ValueString(), Endpoint: m.Endpoint.ValueString(), Profile: m.Profile.ValueString(),
+			AccessKey: m.AccessKey.ValueString(), SecretKey: m.SecretKey.ValueString(),
+			RoleARN: m.RoleARN.ValueString(), SessionName: m.SessionName.ValueString(), ExternalID: m.ExternalID.ValueString(),
+			WebIdentityTokenFile: m.WebIdentityTokenFile.ValueString(), STSEndpoint: m.STSEndpoint.ValueString(),
+		},
+		KeyID:     m.KeyID.ValueString(),
+		LookupEnv: lookupEnv,
+	})
+}
+
+// sibling is a path to another attribute of the same nested block.
+func sibling(name string) path.Expression { return path.MatchRelative().AtParent().AtName(name) }
+
 func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
-	attrs := map[string]schema.Attribute{
-		"region":                  str("Region. Falls back to `AWS_REGION_NAME`, `AWS_REGION`, `AWS_DEFAULT_REGION`."),
-		"endpoint":                str("Endpoint override (VPC endpoints, emulators)."),
-		"profile":                 str("Shared config profile."),
-		"access_key":              str("Static access key."),
-		"secret_key":              sensitive("Static secret key."),
-		"role_arn":                str("Role to assume."),
-		"session_name":            str("Session name for the assumed role."),
-		"external_id":             str("External ID for the assumed role."),
-		"web_identity_token_file": str("Web identity token file for role assumption."),
-		"sts_endpoint":            str("STS endpoint override."),
-	}
+	endpointVar := "AWS_ENDPOINT_URL_KMS"
 	if secretsManager {
-		attrs["kms_key_id"] = str("KMS key for new secrets.")
-		attrs["replica_regions"] = schema.ListAttribute{MarkdownDescription: "Regions to replicate new secrets to.", ElementType: types.StringType, Optional: true}
-		attrs["recovery_window_in_days"] = schema.Int64Attribute{MarkdownDescription: "Recovery window of `soft_delete`, 7 to 30; default 7.", Optional: true}
-		return nested("AWS Secrets Manager."+notBuiltNote, attrs)
+		endpointVar = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
 	}
-	attrs["key_id"] = str("KMS key used to encrypt.")
-	return nested("AWS KMS."+notBuiltNote, attrs)
+	attrs := map[string]schema.Attribute{
+		"region": str("AWS region, e.g. `us-east-1`. Falls back to `AWS_REGION_NAME` (LiteLLM's variable), then " +
+			"`AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the shared config profile. Required from one of them."),
+		"endpoint": str("Endpoint URL override (a VPC interface endpoint, a FIPS endpoint, an emulator such as moto). " +
+			"Falls back to `" + endpointVar + "`, then `AWS_ENDPOINT_URL`."),
+		"profile": str("Named profile of the shared config and credentials files (`AWS_CONFIG_FILE`, " +
+			"`AWS_SHARED_CREDENTIALS_FILE`; `~/.aws/config` and `~/.aws/credentials` by default), with its SSO, " +
+			"`credential_process` and `role_arn` settings. Falls back to `AWS_PROFILE`."),
+		"access_key": schema.StringAttribute{
+			MarkdownDescription: "Static access key ID; set with `secret_key`. Without them, the SDK's default chain " +
+				"runs: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, web identity from " +
+				"`AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, the profile, then ECS and EC2 instance roles.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("secret_key"))},
+		},
+		"secret_key": schema.StringAttribute{
+			MarkdownDescription: "Static secret access key; set with `access_key`.",
+			Optional:            true,
+			Sensitive:           true,
+			Validators:          []validator.String{stringvalidator.AlsoRequires(sibling("access_key"))},
+		},
+		"role_arn": str("ARN of a role to assume with STS, using the credentials above (`AssumeRole`), or the token " +
+			"in `web_identity_token_file` (`AssumeRoleWithWebIdentity`). Credentials are fetched at the first store " +
+			"call and cached until they expire."),
+		"session_name": str("Role session name of the assumed role. Default `terraform-provider-llmsecret`."),
+		"external_id": schema.StringAttribute{
+			MarkdownDescription: "External ID of `AssumeRole`, for roles whose trust policy requires one. Needs `role_arn`.",
+			Optional:            true,
+			Validators: []validator.String{
+				stringvalidator.AlsoRequires(sibling("role_arn")),
+				stringvalidator.ConflictsWith(sibling("web_identity_token_file")),
+			},
+		},
+		"web_identity_token_file": schema.StringAttribute{
+			MarkdownDescription: "File holding an OIDC token (EKS IRSA, GitHub Actions, ...) to assume `role_arn` with " +
+				"`AssumeRoleWithWebIdentity`; re-read at each refresh. Needs `role_arn`.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("role_arn"))},
+		},
+		"sts_endpoint": str("STS endpoint URL for role assumption. Falls back to `AWS_ENDPOINT_URL_STS`, then " +
+			"`AWS_ENDPOINT_URL`."),
+	}
+	const retries = " The AWS SDK's own retries are off: the provider retries throttling and 5xx answers itself, " +
+		"with backoff and `Retry-After`, as the single retry budget."
+	if secretsManager {
+		attrs["kms_key_id"] = str("KMS key (ID, ARN or alias) that encrypts secrets this provider creates; the " +
+			"account's `aws/secretsmanager` key when unset. Existing secrets keep their key.")
+		attrs["replica_regions"] = schema.ListAttribute{
+			MarkdownDescription: "Regions to replicate written secrets to (`ReplicateSecretToRegions`), with each " +
+				"region's default key. A secret lacking one of them is replicated when it is written; a failed " +
+				"replication is logged as a warning and does not fail the write, as in LiteLLM. Replicas are removed " +
+				"before a secret is deleted, as Secrets Manager requires.",
+			ElementType: types.StringType,
+			Optional:    true,
+			Validators: []validator.List{
+				listvalidator.UniqueValues(),
+				listvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1)),
+			},
+		}
+		attrs["recovery_window_in_days"] = schema.Int64Attribute{
+			MarkdownDescription: "Recovery window of `deletion_policy = \"soft_delete\"`, 7 to 30 days; default 7, as " +
+				"LiteLLM. `delete` deletes without recovery (`ForceDeleteWithoutRecovery`). Writing a name that is " +
+				"scheduled for deletion restores it and writes the new value, description and tags.",
+			Optional:   true,
+			Validators: []validator.Int64{int64validator.Between(awssm.MinRecoveryWindowInDays, awssm.MaxRecoveryWindowInDays)},
+		}
+		return nested("AWS Secrets Manager (`key_management_system = \"aws_secret_manager\"`): one secret per name, "+
+			"the value in `SecretString`. Names are 1 to 512 ASCII letters, digits and `/_+=.@-`. "+
+			"`llmsecret_secrets` reads up to 20 names per `BatchGetSecretValue` call."+retries, attrs)
+	}
+	attrs["key_id"] = str("KMS key that encrypts (`llmsecret_secret` sets `ciphertext`): key ID, key ARN, alias " +
+		"name (`alias/...`) or alias ARN. Decrypting needs no key (a ciphertext names its key); when `key_id` is set, " +
+		"a ciphertext made with another key is refused.")
+	return nested("AWS KMS (`key_management_system = \"aws_kms\"`): holds no secrets. `llmsecret_secret` encrypts "+
+		"its value and sets `ciphertext` (base64, no encryption context) for the gateway's environment; the data "+
+		"source and ephemeral resource decrypt the `ciphertext` attribute or the environment variable called `name`, "+
+		"after trimming whitespace and an `aws_kms/` prefix. A ciphertext that is not base64 is refused before any call."+retries, attrs)
 }

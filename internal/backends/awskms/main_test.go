@@ -1,0 +1,26 @@
+package awskms_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
+)
+
+// moto is the endpoint of the moto server the package's tests share (names
+// are unique per test). It is installed by scripts/moto.sh when missing; a
+// server that cannot start fails the run.
+var moto string
+
+func TestMain(m *testing.M) {
+	endpoint, stop, err := awstest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "awskms tests need moto:", err)
+		os.Exit(1)
+	}
+	moto = endpoint
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
