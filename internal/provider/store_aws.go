@@ -80,7 +80,11 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 		ReplicaRegions:       replicas,
 		RecoveryWindowInDays: int(m.RecoveryWindowInDays.ValueInt64()),
 		LookupEnv:            lookupEnv,
-		Warn:                 func(ctx context.Context, msg string) { tflog.Warn(ctx, msg, map[string]any{"store": awssm.Kind}) },
+		// A failed replication warns the user (LiteLLM does not fail the write).
+		Warn: func(ctx context.Context, msg string) {
+			tflog.Warn(ctx, msg, map[string]any{"store": awssm.Kind})
+			backends.Warn(ctx, msg)
+		},
 	})
 }
 
