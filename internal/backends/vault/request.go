@@ -1,0 +1,174 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+// nsKind says which namespace a request carries.
+type nsKind int
+
+const (
+	nsRoot   nsKind = iota // none: sys/health
+	nsLogin                // login_namespace: logins and token requests
+	nsSecret               // secret_namespace: KV requests
+)
+
+// request is one Vault API call.
+type request struct {
+	method string
+	// path is the API path without /v1/, unescaped: the vault api client
+	// escapes it ("a?b=1" stays part of the path).
+	path string
+	// capability is the policy capability the request needs, named in 403
+	// messages; empty for requests that need none.
+	capability string
+	ns         nsKind
+	// auth: send the store's token, logging in first if needed.
+	auth  bool
+	body  any // JSON-encoded; never appears in errors
+	query url.Values
+	// accept lists non-2xx statuses returned as answers rather than errors;
+	// acceptAll returns every answer.
+	accept    []int
+	acceptAll bool
+}
+
+// answer is Vault's answer to a request.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (b *backend) namespace(k nsKind) string {
+	switch k {
+	case nsLogin:
+		return b.res.LoginNamespace
+	case nsSecret:
+		return b.res.SecretNamespace
+	}
+	return ""
+}
+
+// do sends an authenticated request. A 403 on a login token that turns out
+// to be invalid (revoked, or expired before its lease said) is answered by
+// one new login and one repeat of the request.
+func (b *backend) do(ctx context.Context, req *request) (*answer, error) {
+	if !req.auth {
+		return b.send(ctx, req, "")
+	}
+	tok, err := b.auth.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ans, err := b.send(ctx, req, tok)
+	var ae *apiError
+	if err == nil || !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+		return ans, err
+	}
+	if !ae.looksLikeBadToken() && b.tokenWorks(ctx, tok) {
+		return ans, err // the token is fine: its policies lack the capability
+	}
+	if !b.auth.forget(tok) {
+		ae.badToken = true
+		ae.hint = "check hashicorp_vault.token (or HCP_VAULT_TOKEN, VAULT_TOKEN)"
+		return ans, err
+	}
+	tok, lerr := b.auth.token(ctx)
+	if lerr != nil {
+		return nil, fmt.Errorf("%w (the login token was refused and logging in again failed: %w)", err, lerr)
+	}
+	return b.send(ctx, req, tok)
+}
+
+// tokenWorks reports whether Vault still accepts tok.
+func (b *backend) tokenWorks(ctx context.Context, tok string) bool {
+	_, err := b.send(ctx, &request{method: http.MethodGet, path: "auth/token/lookup-self", capability: "read", ns: nsLogin}, tok)
+	return err == nil
+}
+
+// send makes one HTTP round trip with token (none if empty) and returns the
+// answer, or a coded error for a refused request or a transport failure.
+func (b *backend) send(ctx context.Context, req *request, token string) (*answer, error) {
+	ns := b.namespace(req.ns)
+	logical := b.client(req.ns, token).Logical()
+
+	var (
+		resp *api.Response
+		err  error
+	)
+	switch req.method {
+	case http.MethodGet:
+		resp, err = logical.ReadRawWithDataWithContext(ctx, req.path, req.query)
+	case http.MethodPut:
+		var data []byte
+		if req.body != nil {
+			data, err = json.Marshal(req.body)
+			if err != nil {
+				return nil, backends.Errorf(backends.Internal, "encoding the request to %s: %T cannot be encoded", req.path, req.body)
+			}
+		}
+		resp, err = logical.WriteRawWithContext(ctx, req.path, data)
+	case http.MethodDelete:
+		resp, err = logical.DeleteRawWithContext(ctx, req.path)
+	default:
+		return nil, backends.Errorf(backends.Internal, "no %s requests in this store", req.method)
+	}
+	if resp == nil || resp.Body == nil {
+		if err == nil {
+			err = errors.New("no answer")
+		}
+		return nil, transportError(ctx, b.res.Address, err)
+	}
+	defer resp.Body.Close()
+	var re *api.ResponseError
+	if err != nil && !errors.As(err, &re) {
+		return nil, transportError(ctx, b.res.Address, err)
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if rerr != nil {
+		return nil, transportError(ctx, b.res.Address, fmt.Errorf("reading the answer to %s %s: %w", req.method, req.path, rerr))
+	}
+	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	if (ans.status >= 200 && ans.status < 300) || req.acceptAll || slices.Contains(req.accept, ans.status) {
+		return ans, nil
+	}
+	return nil, newAPIError(req, ns, ans.status, ans.header, body)
+}
+
+// clientKey identifies a client: its namespace and token.
+type clientKey struct {
+	ns    nsKind
+	token string
+}
+
+// client returns the vault api client for namespace kind ns and token.
+// Clients are made from the base client once per namespace and token and
+// then only read, so concurrent requests share them safely (the api's
+// WithNamespace copies the client, which must not race with its use).
+func (b *backend) client(ns nsKind, token string) *api.Client {
+	b.clientsMu.Lock()
+	defer b.clientsMu.Unlock()
+	key := clientKey{ns, token}
+	if c, ok := b.clients[key]; ok {
+		return c
+	}
+	if len(b.clients) >= 16 { // old login tokens: start over
+		clear(b.clients)
+	}
+	c := b.base.WithNamespace(b.namespace(ns))
+	c.SetToken(token)
+	b.clients[key] = c
+	return c
+}
