@@ -80,3 +80,11 @@ func readSecret(ctx context.Context, store *backends.Store, name, fullName strin
 	}
 	return store.Lookup(ctx, name, fullName)
 }
+
+// addWarnings turns what the store reported without failing (a replication
+// that did not happen, a purge refused by purge protection) into warnings.
+func addWarnings(diags *diag.Diagnostics, w *backends.Warnings) {
+	for _, msg := range w.Messages() {
+		diags.AddWarning("Secret store warning", msg)
+	}
+}

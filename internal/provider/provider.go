@@ -24,18 +24,17 @@ import (
 
 // Store kinds: the values of key_management_system, as LiteLLM spells them.
 const (
-	kindLocal          = "local"
-	kindVault          = "hashicorp_vault"
-	kindAWSSM          = "aws_secret_manager"
-	kindAWSKMS         = "aws_kms"
-	kindAzureKV        = "azure_key_vault"
-	kindGoogleSM       = "google_secret_manager"
-	kindGoogleKMS      = "google_kms"
-	kindCyberArk       = "cyberark"
-	kindCustom         = "custom"
-	defaultStoreKind   = kindLocal
-	providerTypeName   = "llmsecret"
-	notBuiltYetMessage = "the %q store is part of the provider's contract but is not built in this version (%s). Use key_management_system = %q (the default) or a release that includes it; the provider refuses rather than silently doing nothing"
+	kindLocal        = "local"
+	kindVault        = "hashicorp_vault"
+	kindAWSSM        = "aws_secret_manager"
+	kindAWSKMS       = "aws_kms"
+	kindAzureKV      = "azure_key_vault"
+	kindGoogleSM     = "google_secret_manager"
+	kindGoogleKMS    = "google_kms"
+	kindCyberArk     = "cyberark"
+	kindCustom       = "custom"
+	defaultStoreKind = kindLocal
+	providerTypeName = "llmsecret"
 )
 
 var storeKinds = []string{kindLocal, kindVault, kindAWSSM, kindAWSKMS, kindAzureKV, kindGoogleSM, kindGoogleKMS, kindCyberArk, kindCustom}
@@ -56,6 +55,7 @@ type LLMSecretProvider struct {
 type LLMSecretProviderModel struct {
 	KeyManagementSystem   types.String                `tfsdk:"key_management_system"`
 	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
+	Timeouts              *ProviderTimeoutsModel      `tfsdk:"timeouts"`
 	Local                 types.Object                `tfsdk:"local"`
 	HashicorpVault        types.Object                `tfsdk:"hashicorp_vault"`
 	AWSSecretManager      types.Object                `tfsdk:"aws_secret_manager"`
@@ -100,11 +100,12 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 		Attributes: map[string]schema.Attribute{
 			"key_management_system": schema.StringAttribute{
 				MarkdownDescription: "The store, as LiteLLM names it: " + backtickList(storeKinds) + ". Defaults to `local`, " +
-					"a dotenv file. Stores that are not built in this version are refused with an error at configure time.",
+					"a dotenv file. Each store is configured by the block of the same name (`local`, `hashicorp_vault`, ...).",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.OneOf(storeKinds...)},
 			},
 			"key_management_settings": settingsSchema(),
+			"timeouts":                timeoutsSchema(),
 		},
 	}
 	for kind, st := range stores() {
@@ -136,24 +137,42 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 
+	timeouts, diags := timeoutsFromModel(cfg.Timeouts)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
 	b, err := p.newBackend(ctx, kind, cfg.storeBlock(kind))
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
 		return
 	}
 	store, err := backends.NewStore(b, &backends.StoreOptions{
-		Settings:  settings,
-		LookupEnv: p.lookupEnv,
-		OnRetry:   logRetry,
+		Settings:    settings,
+		Retry:       timeouts.retry,
+		CallTimeout: timeouts.perCall,
+		LookupEnv:   p.lookupEnv,
+		OnRetry:     logRetry,
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("key_management_settings"), "invalid key_management_settings", err.Error())
 		return
 	}
-	tflog.Debug(ctx, "configured llmsecret store", map[string]any{"store": kind, "settings": settings.String()})
+	tflog.Debug(ctx, "configured llmsecret store", map[string]any{
+		"store": kind, "settings": settings.String(), "operation_timeout": timeouts.operation.String(),
+		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
+	})
 	resp.DataSourceData = store
-	resp.ResourceData = store
+	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation}
 	resp.EphemeralResourceData = store
+}
+
+// resourceData is what llmsecret_secret gets from Configure: the store and
+// the provider's default deadline of its operations (timeouts.default).
+type resourceData struct {
+	store   *backends.Store
+	timeout time.Duration
 }
 
 // storeBlock returns the provider block's nested attribute of a store.

@@ -11,34 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
-// Stores whose schema is fixed but whose backend is not built are refused at
-// configure time, never silently ignored.
-func TestAccProvider_unbuiltStoresRefused(t *testing.T) {
-	for kind, st := range stores() {
-		if st.build != nil {
-			continue
-		}
-		t.Run(kind, func(t *testing.T) {
-			resource.Test(t, resource.TestCase{
-				PreCheck:                 func() { testAccPreCheck(t) },
-				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-				Steps: []resource.TestStep{{
-					Config: fmt.Sprintf(`
-provider "llmsecret" {
-  key_management_system = %[1]q
-}
-
-data "llmsecret_secret" "test" {
-  name = "OPENAI_API_KEY"
-}
-`, kind),
-					ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)"%s" store.*not\s+built\s+in\s+this\s+version`, regexp.QuoteMeta(kind))),
-				}},
-			})
-		})
-	}
-}
-
 func TestAccProvider_invalidSettings(t *testing.T) {
 	cases := map[string]struct{ settings, want string }{
 		"access_mode":         {`access_mode = "read_write"`, `(?s)access_mode.*read_only`},

@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -104,4 +108,129 @@ func backtickList(items []string) string {
 		quoted[i] = "`" + it + "`"
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// Provider-level timeout defaults.
+const (
+	// defaultOperationTimeout bounds one create, read, update or delete of
+	// llmsecret_secret, retries included, like Terraform providers' usual
+	// 20 minutes.
+	defaultOperationTimeout = 20 * time.Minute
+)
+
+// ProviderTimeoutsModel is the provider's timeouts attribute.
+type ProviderTimeoutsModel struct {
+	Default     types.String `tfsdk:"default"`
+	PerCall     types.String `tfsdk:"per_call"`
+	MaxAttempts types.Int64  `tfsdk:"max_attempts"`
+}
+
+// storeTimeouts is the provider's timeouts attribute, resolved.
+type storeTimeouts struct {
+	// operation is the default deadline of each llmsecret_secret operation.
+	operation time.Duration
+	// perCall and retry go to backends.StoreOptions.
+	perCall time.Duration
+	retry   backends.RetryPolicy
+}
+
+func timeoutsSchema() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		MarkdownDescription: "How long the provider waits for the store, and how often it tries again. Every store call " +
+			"is retried with exponential backoff and jitter when the store throttles (HTTP 429, honouring " +
+			"`Retry-After`), fails transiently (5xx, a dropped or reset connection) or does not answer within " +
+			"`per_call`; other errors are reported at once. A write retried after a lost answer writes the same " +
+			"value again under the same name, never a second secret. A resource's own `timeouts` block overrides " +
+			"`default` for that resource.",
+		Optional: true,
+		Attributes: map[string]schema.Attribute{
+			"default": schema.StringAttribute{
+				MarkdownDescription: "Deadline of each create, read (refresh), update and delete of `llmsecret_secret`, all " +
+					"attempts and waits included, unless the resource's `timeouts` block sets one, e.g. `\"5m\"`. Default " +
+					"`\"" + defaultOperationTimeout.String() + "\"`. When it runs out the error says which operation timed out " +
+					"and the last store error. Reads of data sources and ephemeral resources are bounded by `per_call` and " +
+					"`max_attempts`.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"per_call": schema.StringAttribute{
+				MarkdownDescription: "Bound of one attempt of one store call (one HTTP or gRPC exchange, one run of a custom " +
+					"store's command), e.g. `\"30s\"`. An attempt that runs out is retried. Default `\"" +
+					backends.DefaultCallTimeout.String() + "\"`.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"max_attempts": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Attempts of one store call, the first included; `1` turns retries off. "+
+					"Default `%d`.", backends.DefaultRetryPolicy.MaxAttempts),
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 100)},
+			},
+		},
+	}
+}
+
+// timeoutsFromModel resolves the provider's timeouts attribute; nil gives
+// the defaults.
+func timeoutsFromModel(m *ProviderTimeoutsModel) (storeTimeouts, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	t := storeTimeouts{operation: defaultOperationTimeout, perCall: backends.DefaultCallTimeout, retry: backends.DefaultRetryPolicy}
+	if m == nil {
+		return t, diags
+	}
+	for name, v := range map[string]attr.Value{"default": m.Default, "per_call": m.PerCall, "max_attempts": m.MaxAttempts} {
+		if v.IsUnknown() {
+			diags.AddAttributeError(path.Root("timeouts").AtName(name), "Unknown timeouts."+name,
+				fmt.Sprintf("timeouts.%s must be known at plan time; it cannot depend on a value computed during apply.", name))
+		}
+	}
+	if diags.HasError() {
+		return t, diags
+	}
+	parse := func(name string, v types.String, into *time.Duration) {
+		if v.IsNull() {
+			return
+		}
+		d, err := parseTimeout(v.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("timeouts").AtName(name), "Invalid timeouts."+name, err.Error())
+			return
+		}
+		*into = d
+	}
+	parse("default", m.Default, &t.operation)
+	parse("per_call", m.PerCall, &t.perCall)
+	if !m.MaxAttempts.IsNull() {
+		t.retry.MaxAttempts = int(m.MaxAttempts.ValueInt64())
+	}
+	return t, diags
+}
+
+// parseTimeout parses a positive Go duration such as "30s" or "2m".
+func parseTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration such as \"30s\", \"5m\" or \"1h30m\" (units: ms, s, m, h)", s)
+	}
+	return d, nil
+}
+
+// durationValidator checks a timeout at validate time.
+type durationValidator struct{}
+
+var _ validator.String = durationValidator{}
+
+func (durationValidator) Description(context.Context) string {
+	return "must be a positive duration such as \"30s\" or \"5m\""
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := parseTimeout(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error())
+	}
 }

@@ -18,10 +18,8 @@ type storeFactory struct {
 	schema func() schema.SingleNestedAttribute
 	// build maps the store's block (null when absent) to its package's
 	// Options and builds the backend; the store package resolves environment
-	// fallbacks. nil means the store is not built yet.
+	// fallbacks.
 	build func(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error)
-	// notBuilt names the issue that delivers a store whose build is nil.
-	notBuilt string
 }
 
 // stores lists every key_management_system value with its factory.
@@ -44,9 +42,6 @@ func (p *LLMSecretProvider) newBackend(ctx context.Context, kind string, block t
 	st, ok := stores()[kind]
 	if !ok {
 		return nil, fmt.Errorf("unknown key_management_system %q; valid values: %s", kind, backtickList(storeKinds))
-	}
-	if st.build == nil {
-		return nil, fmt.Errorf(notBuiltYetMessage, kind, "issue: "+st.notBuilt, kindLocal)
 	}
 	if block.IsUnknown() {
 		return nil, fmt.Errorf("the %s block must be known at plan time; it cannot depend on a value computed during apply", kind)
@@ -79,5 +74,3 @@ func sensitive(desc string) schema.StringAttribute {
 func nested(desc string, attrs map[string]schema.Attribute) schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{MarkdownDescription: desc, Optional: true, Attributes: attrs}
 }
-
-const notBuiltNote = " **Not built in this version:** selecting this store is refused at configure time."

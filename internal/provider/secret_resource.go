@@ -2,12 +2,16 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -47,6 +51,9 @@ func NewSecretResource() resource.Resource { return &SecretResource{} }
 // SecretResource manages one secret in the configured store.
 type SecretResource struct {
 	store *backends.Store
+	// timeout is the provider's timeouts.default: the deadline of an
+	// operation whose timeouts block does not set one.
+	timeout time.Duration
 }
 
 // SecretResourceModel is llmsecret_secret's state.
@@ -63,6 +70,7 @@ type SecretResourceModel struct {
 	Version        types.String `tfsdk:"version"`
 	DeletionPolicy types.String `tfsdk:"deletion_policy"`
 	Ciphertext     types.String `tfsdk:"ciphertext"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 
 // Metadata implements resource.Resource.
@@ -71,7 +79,7 @@ func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataReques
 }
 
 // Schema implements resource.Resource.
-func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Writes, rotates and deletes one secret (a provider API key, a virtual key) in the store " +
 			"selected by the provider's `key_management_system`. Needs `key_management_settings.access_mode` " +
@@ -156,7 +164,77 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Validators: []validator.String{stringvalidator.OneOf(policyDelete, policySoftDelete, policyAbandon)},
 			},
 		},
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx)},
 	}
+}
+
+// timeoutsBlock is the resource's timeouts block (create, read, update,
+// delete), documented.
+func timeoutsBlock(ctx context.Context) schema.Block {
+	const when = " Covers every store call of the operation, retries and waits included; when it runs out the " +
+		"operation fails with an error that names it. Default: the provider's `timeouts.default` (20m)."
+	b := timeouts.Block(ctx, timeouts.Opts{
+		Create: true, Read: true, Update: true, Delete: true,
+		CreateDescription: "Deadline of writing a new secret, e.g. `\"2m\"`." + when,
+		ReadDescription:   "Deadline of reading the secret back during refresh and plan." + when,
+		UpdateDescription: "Deadline of writing a new value, rotating to a new name or changing metadata." + when,
+		DeleteDescription: "Deadline of deleting the secret and waiting until the store no longer returns it." + when,
+	})
+	if nb, ok := b.(schema.SingleNestedBlock); ok {
+		nb.MarkdownDescription = "Deadlines of this resource's operations, overriding the provider's `timeouts.default`. " +
+			"Durations such as `\"30s\"` or `\"5m\"`."
+		return nb
+	}
+	return b
+}
+
+// timeoutsNull is the value of an absent timeouts block.
+func timeoutsNull() timeouts.Value {
+	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "read": types.StringType, "update": types.StringType, "delete": types.StringType,
+	})}
+}
+
+// withDeadline bounds one operation (op is create, read, update or delete)
+// by the resource's timeouts block, else the provider's default.
+func (r *SecretResource) withDeadline(ctx context.Context, t timeouts.Value, op string) (context.Context, context.CancelFunc, time.Duration, diag.Diagnostics) {
+	def := r.timeout
+	if def <= 0 {
+		def = defaultOperationTimeout
+	}
+	var (
+		d     time.Duration
+		diags diag.Diagnostics
+	)
+	switch op {
+	case "create":
+		d, diags = t.Create(ctx, def)
+	case "read":
+		d, diags = t.Read(ctx, def)
+	case "update":
+		d, diags = t.Update(ctx, def)
+	default:
+		d, diags = t.Delete(ctx, def)
+	}
+	if d <= 0 {
+		d = def
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	return ctx, cancel, d, diags
+}
+
+// addStoreError reports a failed store call under summary (the aws-style
+// "creating secret (X) in local"). When the operation's deadline ran out,
+// the summary says so and the detail says which setting to raise and what
+// the store last said.
+func addStoreError(ctx context.Context, diags *diag.Diagnostics, summary, op string, limit time.Duration, err error) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		diags.AddError(fmt.Sprintf("%s: timed out after %s", summary, limit),
+			fmt.Sprintf("The %s did not finish within %s (the resource's timeouts.%s, else the provider's timeouts.default); "+
+				"raise it if the store is slow. The last store error was: %v", op, limit, op, err))
+		return
+	}
+	diags.AddError(summary, err.Error())
 }
 
 // ConfigValidators implements resource.ResourceWithConfigValidators.
@@ -180,7 +258,15 @@ func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.Valida
 
 // Configure implements resource.ResourceWithConfigure.
 func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.store = storeFrom(req.ProviderData, &resp.Diagnostics)
+	switch d := req.ProviderData.(type) {
+	case nil:
+		// provider not configured yet
+	case *resourceData:
+		r.store, r.timeout = d.store, d.timeout
+	default:
+		resp.Diagnostics.AddError("Unexpected provider data",
+			fmt.Sprintf("want *provider.resourceData, got %T; please report this provider bug", req.ProviderData))
+	}
 }
 
 // ModifyPlan implements resource.ResourceWithModifyPlan: it refuses at plan
@@ -318,6 +404,8 @@ func writesValue(plan, state *SecretResourceModel) bool {
 
 // Create implements resource.Resource.
 func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	ctx, warnings := backends.WithWarnings(ctx)
+	defer addWarnings(&resp.Diagnostics, warnings)
 	var plan, config SecretResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
@@ -330,17 +418,24 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	ctx = maskValue(ctx, wr.Value)
+	ctx, cancel, limit, diags := r.withDeadline(ctx, plan.Timeouts, "create")
+	defer cancel()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	plan.ValueWO = types.StringNull()
 	if r.store.IsKMS() {
-		resp.Diagnostics.Append(r.encrypt(ctx, wr, &plan)...)
-		if !resp.Diagnostics.HasError() {
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		if err := r.encrypt(ctx, wr, &plan); err != nil {
+			addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), "create", limit, err)
+			return
 		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	version, err := r.store.Write(ctx, wr)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), err.Error())
+		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), "create", limit, err)
 		return
 	}
 	plan.Version = types.StringValue(version)
@@ -366,6 +461,12 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	full := state.FullName.ValueString()
+	ctx, cancel, limit, diags := r.withDeadline(ctx, state.Timeouts, "read")
+	defer cancel()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	sec, err := r.store.Find(ctx, full)
 	if backends.CodeOf(err) == backends.NotFound {
 		resp.Diagnostics.AddWarning("Secret not found",
@@ -374,7 +475,7 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, r.store.Kind()), err.Error())
+		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("reading secret (%s) in %s", full, r.store.Kind()), "read", limit, err)
 		return
 	}
 	ctx = maskValue(ctx, sec.Value)
@@ -443,6 +544,8 @@ func (r *SecretResource) readMetadata(ctx context.Context, sec *backends.Secret,
 // Update implements resource.Resource: a new value writes a new version, a new
 // name rotates, a metadata change updates metadata alone where the store can.
 func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	ctx, warnings := backends.WithWarnings(ctx)
+	defer addWarnings(&resp.Diagnostics, warnings)
 	var plan, state, config SecretResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -456,14 +559,21 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	ctx = maskValue(ctx, wr.Value)
+	ctx, cancel, limit, diags := r.withDeadline(ctx, plan.Timeouts, "update")
+	defer cancel()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	plan.ValueWO = types.StringNull()
 	if r.store.IsKMS() {
 		if writesValue(&plan, &state) {
-			resp.Diagnostics.Append(r.encrypt(ctx, wr, &plan)...)
+			if err := r.encrypt(ctx, wr, &plan); err != nil {
+				addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), "update", limit, err)
+				return
+			}
 		}
-		if !resp.Diagnostics.HasError() {
-			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	oldFull := state.FullName.ValueString()
@@ -473,7 +583,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	case oldFull != wr.Name:
 		version, err = r.store.Rotate(ctx, oldFull, wr, deleteMode(state.DeletionPolicy.ValueString()))
 		if err != nil {
-			resp.Diagnostics.AddError(fmt.Sprintf("rotating secret (%s) to (%s) in %s", oldFull, wr.Name, r.store.Kind()), err.Error())
+			addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("rotating secret (%s) to (%s) in %s", oldFull, wr.Name, r.store.Kind()), "update", limit, err)
 			return
 		}
 	case writesValue(&plan, &state):
@@ -485,7 +595,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	}
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("updating secret (%s) in %s", wr.Name, r.store.Kind()), err.Error())
+		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("updating secret (%s) in %s", wr.Name, r.store.Kind()), "update", limit, err)
 		return
 	}
 	plan.Version = types.StringValue(version)
@@ -495,6 +605,8 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 
 // Delete implements resource.Resource.
 func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	ctx, warnings := backends.WithWarnings(ctx)
+	defer addWarnings(&resp.Diagnostics, warnings)
 	var state SecretResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
@@ -504,8 +616,14 @@ func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return // no remote object: destroy only forgets the ciphertext
 	}
 	full := state.FullName.ValueString()
+	ctx, cancel, limit, diags := r.withDeadline(ctx, state.Timeouts, "delete")
+	defer cancel()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if err := r.store.Delete(ctx, full, deleteMode(state.DeletionPolicy.ValueString())); err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("deleting secret (%s) in %s", full, r.store.Kind()), err.Error())
+		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("deleting secret (%s) in %s", full, r.store.Kind()), "delete", limit, err)
 	}
 }
 
@@ -542,6 +660,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		Version:        types.StringNull(),
 		DeletionPolicy: types.StringValue(defaultDeletionPolicy(r.store.Caps())),
 		Ciphertext:     types.StringNull(),
+		Timeouts:       timeoutsNull(),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
@@ -577,16 +696,14 @@ func (r *SecretResource) configured(diags *diag.Diagnostics) bool {
 
 // encrypt sets the plan's ciphertext from the KMS store. KMS stores have no
 // version ids: version is null.
-func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, plan *SecretResourceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, plan *SecretResourceModel) error {
 	ct, err := r.store.Encrypt(ctx, wr.Name, wr.Value)
 	if err != nil {
-		diags.AddError(fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), err.Error())
-		return diags
+		return err
 	}
 	plan.Ciphertext = types.StringValue(ct)
 	plan.Version = types.StringNull()
-	return diags
+	return nil
 }
 
 // defaultDeletionPolicy is deletion_policy when the configuration leaves it

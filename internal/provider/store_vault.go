@@ -1,34 +1,200 @@
 package provider
 
 import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 )
 
-func vaultStoreFactory() storeFactory {
-	return storeFactory{schema: vaultSchema, notBuilt: "HashiCorp Vault store"}
+// vaultStoreModel is the hashicorp_vault block.
+type vaultStoreModel struct {
+	Address         types.String `tfsdk:"address"`
+	Token           types.String `tfsdk:"token"`
+	Namespace       types.String `tfsdk:"namespace"`
+	LoginNamespace  types.String `tfsdk:"login_namespace"`
+	SecretNamespace types.String `tfsdk:"secret_namespace"`
+	Mount           types.String `tfsdk:"mount"`
+	PathPrefix      types.String `tfsdk:"path_prefix"`
+	DataKey         types.String `tfsdk:"data_key"`
+	AppRole         types.Object `tfsdk:"approle"`
+	TLS             types.Object `tfsdk:"tls"`
 }
 
+// vaultAppRoleModel is hashicorp_vault.approle.
+type vaultAppRoleModel struct {
+	RoleID    types.String `tfsdk:"role_id"`
+	SecretID  types.String `tfsdk:"secret_id"`
+	MountPath types.String `tfsdk:"mount_path"`
+}
+
+// vaultTLSModel is hashicorp_vault.tls.
+type vaultTLSModel struct {
+	CACertFile     types.String `tfsdk:"ca_cert_file"`
+	ClientCertFile types.String `tfsdk:"client_cert_file"`
+	ClientKeyFile  types.String `tfsdk:"client_key_file"`
+	CertRole       types.String `tfsdk:"cert_role"`
+	SkipVerify     types.Bool   `tfsdk:"skip_verify"`
+}
+
+func vaultStoreFactory() storeFactory {
+	return storeFactory{schema: vaultSchema, build: buildVault}
+}
+
+func buildVault(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+	opts, err := vaultOptions(ctx, block, lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return vault.New(ctx, opts)
+}
+
+// vaultOptions maps the hashicorp_vault block one-to-one onto vault.Options.
+// Unset attributes stay empty (skip_verify stays nil), so the vault package
+// applies the environment fallbacks and defaults in its one place.
+func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (*vault.Options, error) {
+	if attr := unknownAttribute(kindVault, block); attr != "" {
+		return nil, backends.Errorf(backends.InvalidArgument, "%s must be known at plan time; it cannot depend on a value computed during apply", attr)
+	}
+	var m vaultStoreModel
+	if err := blockAs(ctx, block, &m); err != nil {
+		return nil, err
+	}
+	var approle vaultAppRoleModel
+	if err := blockAs(ctx, m.AppRole, &approle); err != nil {
+		return nil, err
+	}
+	var tls vaultTLSModel
+	if err := blockAs(ctx, m.TLS, &tls); err != nil {
+		return nil, err
+	}
+	return &vault.Options{
+		Address:         m.Address.ValueString(),
+		Token:           m.Token.ValueString(),
+		Namespace:       m.Namespace.ValueString(),
+		LoginNamespace:  m.LoginNamespace.ValueString(),
+		SecretNamespace: m.SecretNamespace.ValueString(),
+		Mount:           m.Mount.ValueString(),
+		PathPrefix:      m.PathPrefix.ValueString(),
+		DataKey:         m.DataKey.ValueString(),
+		AppRole: vault.AppRoleOptions{
+			RoleID:    approle.RoleID.ValueString(),
+			SecretID:  approle.SecretID.ValueString(),
+			MountPath: approle.MountPath.ValueString(),
+		},
+		TLS: vault.TLSOptions{
+			CACertFile:     tls.CACertFile.ValueString(),
+			ClientCertFile: tls.ClientCertFile.ValueString(),
+			ClientKeyFile:  tls.ClientKeyFile.ValueString(),
+			CertRole:       tls.CertRole.ValueString(),
+			SkipVerify:     tls.SkipVerify.ValueBoolPointer(), // nil when unset: VAULT_SKIP_VERIFY applies
+		},
+		LookupEnv: lookupEnv,
+	}, nil
+}
+
+// unknownAttribute returns the path (prefix.attr[.nested]) of the first
+// attribute of obj whose value is unknown at plan time, or "". Treating an
+// unknown value as unset would silently fall back to the environment.
+func unknownAttribute(prefix string, obj types.Object) string {
+	if obj.IsUnknown() {
+		return prefix
+	}
+	if obj.IsNull() {
+		return ""
+	}
+	attrs := obj.Attributes()
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		v := attrs[name]
+		p := prefix + "." + name
+		if o, ok := v.(types.Object); ok {
+			if u := unknownAttribute(p, o); u != "" {
+				return u
+			}
+			continue
+		}
+		if v.IsUnknown() {
+			return p
+		}
+	}
+	return ""
+}
+
+// vaultPolicyDoc is the policy paragraph of the block's description, with
+// mount "secret" and no path prefix.
+const vaultPolicyDoc = "The token's policies need, per operation: read a secret: `read` on `secret/data/<name>`; write: `read` on " +
+	"`secret/metadata/<name>` (check-and-set) and `create` (new secret) or `update` (existing) on " +
+	"`secret/data/<name>`, plus `update` on `secret/metadata/<name>` when `description` or `tags` change; " +
+	"`deletion_policy = \"delete\"`: `delete` on `secret/metadata/<name>`; `soft_delete`: `delete` on " +
+	"`secret/data/<name>`. A refused request fails naming the path and the missing capability."
+
 func vaultSchema() schema.SingleNestedAttribute {
-	return nested("HashiCorp Vault (KV v2)."+notBuiltNote, map[string]schema.Attribute{
-		"address":          str("Vault address. Falls back to `HCP_VAULT_ADDR`, then `VAULT_ADDR`; default `http://127.0.0.1:8200`."),
-		"token":            sensitive("Vault token. Falls back to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`."),
-		"namespace":        str("Namespace for every request. Falls back to `HCP_VAULT_NAMESPACE`, then `VAULT_NAMESPACE`."),
-		"login_namespace":  str("Namespace of login requests. Falls back to `HCP_VAULT_LOGIN_NAMESPACE`."),
-		"secret_namespace": str("Namespace of secret requests. Falls back to `HCP_VAULT_SECRET_NAMESPACE`."),
-		"mount":            str("KV v2 mount. Falls back to `HCP_VAULT_MOUNT_NAME`; default `secret`."),
-		"path_prefix":      str("Path prefix under the mount. Falls back to `HCP_VAULT_PATH_PREFIX`."),
-		"data_key":         str("Key of the value inside the secret's data. Default `key`."),
-		"approle": nested("AppRole login (highest priority).", map[string]schema.Attribute{
-			"role_id":    str("Role ID. Falls back to `HCP_VAULT_APPROLE_ROLE_ID`."),
-			"secret_id":  sensitive("Secret ID. Falls back to `HCP_VAULT_APPROLE_SECRET_ID`."),
-			"mount_path": str("AppRole mount. Falls back to `HCP_VAULT_APPROLE_MOUNT_PATH`; default `approle`."),
-		}),
-		"tls": nested("TLS settings and certificate login.", map[string]schema.Attribute{
-			"ca_cert_file":     str("CA bundle. Falls back to `VAULT_CACERT`."),
-			"client_cert_file": str("Client certificate. Falls back to `HCP_VAULT_CLIENT_CERT`."),
-			"client_key_file":  str("Client key. Falls back to `HCP_VAULT_CLIENT_KEY`."),
-			"cert_role":        str("Cert auth role. Falls back to `HCP_VAULT_CERT_ROLE`."),
-			"skip_verify":      schema.BoolAttribute{MarkdownDescription: "Skip TLS verification. Falls back to `VAULT_SKIP_VERIFY`.", Optional: true},
-		}),
-	})
+	return nested(fmt.Sprintf("HashiCorp Vault (or HCP Vault), KV version 2 secrets engine, as LiteLLM's "+
+		"`hashicorp_vault` reads it: each name is the KV secret `<mount>/data/<path_prefix>/<name>` and its value the "+
+		"string field `data_key` (default `key`) of the secret's data; `version` is the KV version. Writes use "+
+		"check-and-set, so two writers never silently overwrite each other. `description` and `tags` live in the "+
+		"secret's `custom_metadata` (keys `description` and `tag:<name>`). `deletion_policy = \"delete\"` deletes the "+
+		"metadata and every version; `soft_delete` deletes the latest version (`vault kv undelete` recovers it), and "+
+		"writing the name again creates a new version. "+
+		"Authentication, in LiteLLM's priority: AppRole (`approle`), then TLS certificate login (`tls.client_cert_file` "+
+		"+ `tls.client_key_file`), then `token`. A login happens at the first request, serves the whole run, and its "+
+		"token is renewed (or a new login made) before it expires. Every attribute falls back "+
+		"to LiteLLM's variable (`HCP_VAULT_*`), then to Vault's own (`VAULT_*`), then to its default, so the block can be "+
+		"left out entirely. %s See the [HashiCorp Vault guide](guides/hashicorp_vault.md).", vaultPolicyDoc),
+		map[string]schema.Attribute{
+			"address": str(fmt.Sprintf("Vault URL, `http(s)://host[:port]`. Falls back to `HCP_VAULT_ADDR`, then "+
+				"`VAULT_ADDR`; default `%s`.", vault.DefaultAddress)),
+			"token": sensitive("Vault token, used when neither AppRole nor certificate login is configured. Falls back " +
+				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`. It is used as given (not renewed): give it a TTL that covers " +
+				"the run. One of `token`, `approle` or the `tls` client certificate is required."),
+			"namespace": str("Vault Enterprise / HCP Vault namespace of every request, e.g. `admin/team`. Falls back to " +
+				"`HCP_VAULT_NAMESPACE`, then `VAULT_NAMESPACE`; none (the root namespace) by default. It is the default " +
+				"of `login_namespace` and `secret_namespace`."),
+			"login_namespace": str("Namespace of login and token requests (the auth method lives there), when it " +
+				"differs from the secrets' namespace. Falls back to `HCP_VAULT_LOGIN_NAMESPACE`, then `namespace`."),
+			"secret_namespace": str("Namespace of the KV requests. Falls back to `HCP_VAULT_SECRET_NAMESPACE`, then " +
+				"`namespace`."),
+			"mount": str(fmt.Sprintf("Path of the KV version 2 secrets engine. Falls back to `HCP_VAULT_MOUNT_NAME`; "+
+				"default `%s`.", vault.DefaultMount)),
+			"path_prefix": str("Path put between the mount and every name, e.g. `litellm` for " +
+				"`secret/data/litellm/<name>`. Falls back to `HCP_VAULT_PATH_PREFIX`; none by default. (This is Vault's " +
+				"own prefix; `key_management_settings.prefix_for_stored_virtual_keys` and an object's `prefix` are part " +
+				"of the name and show in `full_name`.)"),
+			"data_key": str(fmt.Sprintf("Field of the KV secret's data that holds the value. Default `%s`, as LiteLLM; "+
+				"no environment variable.", vault.DefaultDataKey)),
+			"approle": nested("AppRole login, the first auth method tried: a login at "+
+				"`auth/<mount_path>/login` with `role_id` and `secret_id` when both are set (here or in the environment).",
+				map[string]schema.Attribute{
+					"role_id":   str("Role ID. Falls back to `HCP_VAULT_APPROLE_ROLE_ID`."),
+					"secret_id": sensitive("Secret ID. Falls back to `HCP_VAULT_APPROLE_SECRET_ID`."),
+					"mount_path": str(fmt.Sprintf("Path the AppRole auth method is enabled at. Falls back to "+
+						"`HCP_VAULT_APPROLE_MOUNT_PATH`; default `%s`.", vault.DefaultAppRoleMount)),
+				}),
+			"tls": nested("TLS settings, and TLS certificate login: the second auth method tried, when "+
+				"`client_cert_file` and `client_key_file` are both set (here or in the environment) and no AppRole is. "+
+				"The certificate is presented in the TLS handshake and the login is made at `auth/cert/login`, so "+
+				"`address` must be `https://`.",
+				map[string]schema.Attribute{
+					"ca_cert_file": str("PEM file of the CA certificates that verify Vault's certificate. Falls back to " +
+						"`VAULT_CACERT`; the system's roots by default."),
+					"client_cert_file": str("PEM file of the client certificate for certificate login. Falls back to " +
+						"`HCP_VAULT_CLIENT_CERT`."),
+					"client_key_file": str("PEM file of the client certificate's private key. Falls back to " +
+						"`HCP_VAULT_CLIENT_KEY`."),
+					"cert_role": str("Name of the cert auth role (`auth/cert/certs/<cert_role>`) to log in with. Falls " +
+						"back to `HCP_VAULT_CERT_ROLE`; without it Vault tries every role that trusts the certificate."),
+					"skip_verify": schema.BoolAttribute{
+						MarkdownDescription: "Do not verify Vault's TLS certificate (test servers only; prefer " +
+							"`ca_cert_file`). When unset, falls back to `VAULT_SKIP_VERIFY` (`true`/`false`, `1`/`0`); " +
+							"default `false`. An explicit `false` wins over the variable.",
+						Optional: true,
+					},
+				}),
+		})
 }
