@@ -3,12 +3,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/plugin"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/provider"
 )
 
@@ -20,11 +18,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/llmsecret/llmsecret",
-		Debug:   debug,
-	})
-	if err != nil {
+	if err := plugin.Serve("registry.terraform.io/llmsecret/llmsecret", provider.New(version), debug); err != nil {
 		log.Fatal(err.Error())
 	}
 }

@@ -31,6 +31,11 @@ type StoreOptions struct {
 	Wait func(ctx context.Context, d time.Duration) error
 	// Concurrency bounds parallel reads in LookupMany; zero means 16.
 	Concurrency int
+	// CacheReads keeps what Find reads for the life of the *Store (one run of
+	// the CLI: the provider configures a new one per command), until the run
+	// writes, deletes, rotates or updates that name. Without it only
+	// identical concurrent reads share a store call.
+	CacheReads bool
 }
 
 // Store is what provider code holds: a Backend plus the behaviour every store
@@ -41,6 +46,7 @@ type Store struct {
 	settings Settings
 	opts     StoreOptions
 	primary  *primarySecret
+	cache    *readCache
 	closed   atomic.Bool
 }
 
@@ -68,7 +74,7 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16
 	}
-	s := &Store{b: b, caps: b.Caps(), settings: o.Settings, opts: o}
+	s := &Store{b: b, caps: b.Caps(), settings: o.Settings, opts: o, cache: newReadCache(o.CacheReads)}
 	if o.Settings.PrimarySecretName != "" && b.Caps().KMS {
 		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name: the %s store holds no secrets, so it has no primary secret", b.Kind())
 	}
@@ -267,28 +273,43 @@ func (s *Store) fromEnv(name, why string) (*Secret, error) {
 }
 
 // Find is the read of managed resources (refresh, import, read-back after a
-// write): always from the store, with a deleted-but-recoverable secret treated
-// as missing.
+// write): from the store, with a deleted-but-recoverable secret treated as
+// missing. Concurrent reads of a name share one store call; with
+// StoreOptions.CacheReads later reads in the run are served from the run's
+// read cache until the run writes, deletes, rotates or updates that name.
 func (s *Store) Find(ctx context.Context, fullName string) (*Secret, error) {
 	return s.find(ctx, fullName, false)
 }
 
-// find is Find; fresh bypasses the primary secret's per-run cache.
+// find is Find; fresh bypasses the per-run caches (the read cache, the
+// primary secret's) and leaves them as they are.
 func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret, error) {
 	if s.primary != nil {
 		return s.primaryField(ctx, fullName, fresh)
 	}
-	var sec *Secret
-	err := s.call(ctx, "reading", fullName, func(ctx context.Context) error {
-		var err error
-		sec, err = s.b.Get(ctx, fullName)
-		return err
-	})
+	get := func(ctx context.Context) (*Secret, error) {
+		var sec *Secret
+		err := s.call(ctx, "reading", fullName, func(ctx context.Context) error {
+			var err error
+			sec, err = s.b.Get(ctx, fullName)
+			return err
+		})
+		if err == nil && sec == nil {
+			err = Errorf(Internal, "reading secret (%s) in %s: store returned no secret and no error", fullName, s.Kind())
+		}
+		return sec, err
+	}
+	var (
+		sec *Secret
+		err error
+	)
+	if fresh {
+		sec, err = get(ctx)
+	} else {
+		sec, err = s.cache.read(ctx, fullName, get)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if sec == nil {
-		return nil, Errorf(Internal, "reading secret (%s) in %s: store returned no secret and no error", fullName, s.Kind())
 	}
 	if sec.Deleted {
 		return nil, Errorf(NotFound, "reading secret (%s) in %s: secret is deleted (recoverable)", fullName, s.Kind())
@@ -390,6 +411,8 @@ func (s *Store) Write(ctx context.Context, req WriteRequest) (string, error) {
 	if err := s.validateWrite(req); err != nil {
 		return "", err
 	}
+	s.cache.invalidate(req.Name)
+	defer s.cache.invalidate(req.Name)
 	var version string
 	err := s.call(ctx, "writing", req.Name, func(ctx context.Context) error {
 		var err error
@@ -418,6 +441,8 @@ func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string
 	if err := s.validateWrite(WriteRequest{Name: fullName, Description: description, Tags: tags}); err != nil {
 		return err
 	}
+	s.cache.invalidate(fullName)
+	defer s.cache.invalidate(fullName)
 	return s.call(ctx, "updating", fullName, func(ctx context.Context) error {
 		return mu.UpdateMetadata(ctx, fullName, description, tags)
 	})
@@ -443,6 +468,8 @@ func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) er
 		_, err := s.writePrimaryField(ctx, fullName, nil, true)
 		return err
 	}
+	s.cache.invalidate(fullName)
+	defer s.cache.invalidate(fullName)
 	err := s.call(ctx, "deleting", fullName, func(ctx context.Context) error {
 		return s.b.Delete(ctx, fullName, mode)
 	})
@@ -457,13 +484,14 @@ func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) er
 
 // waitGone polls the finder until the secret reads as missing, for stores
 // whose deletes are eventually consistent. It does not sleep blindly: each
-// poll is a read, with backoff between them, bounded by the call timeout.
+// poll is a read of the store (never of the read cache), with backoff between
+// them, bounded by the call timeout.
 func (s *Store) waitGone(ctx context.Context, fullName string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 	defer cancel()
 	delay := 50 * time.Millisecond
 	for {
-		_, err := s.Find(ctx, fullName)
+		_, err := s.find(ctx, fullName, true)
 		switch CodeOf(err) {
 		case NotFound:
 			return nil
@@ -501,6 +529,8 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 		if err := s.validateWrite(req); err != nil {
 			return "", err
 		}
+		s.cache.invalidate(oldName, req.Name)
+		defer s.cache.invalidate(oldName, req.Name)
 		var version string
 		err := s.call(ctx, "rotating", oldName, func(ctx context.Context) error {
 			var err error

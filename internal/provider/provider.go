@@ -154,6 +154,8 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		CallTimeout: timeouts.perCall,
 		LookupEnv:   p.lookupEnv,
 		OnRetry:     logRetry,
+		// One Store per configure, so per CLI command: a per-run read cache.
+		CacheReads: true,
 	})
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("key_management_settings"), "invalid key_management_settings", err.Error())

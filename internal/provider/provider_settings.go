@@ -139,15 +139,16 @@ func timeoutsSchema() schema.SingleNestedAttribute {
 		MarkdownDescription: "How long the provider waits for the store, and how often it tries again. Every store call " +
 			"is retried with exponential backoff and jitter when the store throttles (HTTP 429, honouring " +
 			"`Retry-After`), fails transiently (5xx, a dropped or reset connection) or does not answer within " +
-			"`per_call`; other errors are reported at once. A write retried after a lost answer writes the same " +
-			"value again under the same name, never a second secret. A resource's own `timeouts` block overrides " +
-			"`default` for that resource.",
+			"`per_call`; other errors are reported at once, naming the store, the secret and what the store said. " +
+			"A write retried after its answer was lost writes the same value under the same name again, never a " +
+			"second secret; stores that keep versions may keep it as one more version (AWS Secrets Manager's client " +
+			"request token avoids even that). A resource's own `timeouts` block overrides `default` for that resource.",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"default": schema.StringAttribute{
 				MarkdownDescription: "Deadline of each create, read (refresh), update and delete of `llmsecret_secret`, all " +
 					"attempts and waits included, unless the resource's `timeouts` block sets one, e.g. `\"5m\"`. Default " +
-					"`\"" + defaultOperationTimeout.String() + "\"`. When it runs out the error says which operation timed out " +
+					"`\"20m\"`. When it runs out the error says which operation timed out " +
 					"and the last store error. Reads of data sources and ephemeral resources are bounded by `per_call` and " +
 					"`max_attempts`.",
 				Optional:   true,
@@ -155,8 +156,7 @@ func timeoutsSchema() schema.SingleNestedAttribute {
 			},
 			"per_call": schema.StringAttribute{
 				MarkdownDescription: "Bound of one attempt of one store call (one HTTP or gRPC exchange, one run of a custom " +
-					"store's command), e.g. `\"30s\"`. An attempt that runs out is retried. Default `\"" +
-					backends.DefaultCallTimeout.String() + "\"`.",
+					"store's command), e.g. `\"30s\"`. An attempt that runs out is retried. Default `\"60s\"`.",
 				Optional:   true,
 				Validators: []validator.String{durationValidator{}},
 			},

@@ -58,18 +58,18 @@ type SecretResource struct {
 
 // SecretResourceModel is llmsecret_secret's state.
 type SecretResourceModel struct {
-	ID             types.String `tfsdk:"id"`
-	Name           types.String `tfsdk:"name"`
-	Prefix         types.String `tfsdk:"prefix"`
-	FullName       types.String `tfsdk:"full_name"`
-	Value          types.String `tfsdk:"value"`
-	ValueWO        types.String `tfsdk:"value_wo"`
-	ValueWOVersion types.Int64  `tfsdk:"value_wo_version"`
-	Description    types.String `tfsdk:"description"`
-	Tags           types.Map    `tfsdk:"tags"`
-	Version        types.String `tfsdk:"version"`
-	DeletionPolicy types.String `tfsdk:"deletion_policy"`
-	Ciphertext     types.String `tfsdk:"ciphertext"`
+	ID             types.String   `tfsdk:"id"`
+	Name           types.String   `tfsdk:"name"`
+	Prefix         types.String   `tfsdk:"prefix"`
+	FullName       types.String   `tfsdk:"full_name"`
+	Value          types.String   `tfsdk:"value"`
+	ValueWO        types.String   `tfsdk:"value_wo"`
+	ValueWOVersion types.Int64    `tfsdk:"value_wo_version"`
+	Description    types.String   `tfsdk:"description"`
+	Tags           types.Map      `tfsdk:"tags"`
+	Version        types.String   `tfsdk:"version"`
+	DeletionPolicy types.String   `tfsdk:"deletion_policy"`
+	Ciphertext     types.String   `tfsdk:"ciphertext"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 

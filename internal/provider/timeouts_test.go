@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofrs/flock"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
 )
@@ -48,6 +50,10 @@ func TestSecretResourceSchema_timeouts(t *testing.T) {
 	if !ok || a.GetMarkdownDescription() == "" {
 		t.Fatal("the provider has no documented timeouts attribute")
 	}
+	// The descriptions spell the defaults out.
+	if defaultOperationTimeout != 20*time.Minute || backends.DefaultCallTimeout != 60*time.Second || backends.DefaultRetryPolicy.MaxAttempts != 8 {
+		t.Error("a timeout default changed: update the descriptions of the provider's timeouts attribute and of the resource's timeouts block")
+	}
 }
 
 // holdEnvLock takes the local store's cross-process lock (as another writer
@@ -76,7 +82,9 @@ func holdEnvLock(t *testing.T, env string) (hold, release func()) {
 	return hold, release
 }
 
-func timeoutsConfig(env, providerTimeouts, value string, version int, block string) string {
+// timeoutsConfig is the test's resource, with a create and delete timeout of
+// 1s, on the local store with the provider's timeouts attribute.
+func timeoutsConfig(env, providerTimeouts, value string, version int) string {
 	return fmt.Sprintf(`
 provider "llmsecret" {
   key_management_settings = {
@@ -92,9 +100,12 @@ resource "llmsecret_secret" "test" {
   name             = "OPENAI_API_KEY"
   value_wo         = %[3]q
   value_wo_version = %[4]d
-  %[5]s
+  timeouts {
+    create = "1s"
+    delete = "1s"
+  }
 }
-`, env, providerTimeouts, value, version, block)
+`, env, providerTimeouts, value, version)
 }
 
 func TestAccSecretResource_timeouts(t *testing.T) {
@@ -104,8 +115,7 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 	// per_call far above the deadlines, so the deadline is what runs out.
 	const slowCalls = `timeouts = { default = "60s", per_call = "30s", max_attempts = 100 }`
 	// Destroy uses the timeouts of the state, so delete is set from the
-	// first apply on.
-	const block = "timeouts {\n    create = \"1s\"\n    delete = \"1s\"\n  }"
+	// first apply on (timeoutsConfig).
 	tfresource.Test(t, tfresource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -115,7 +125,7 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 			// and the limit, and nothing is written.
 			{
 				PreConfig:   hold,
-				Config:      timeoutsConfig(env, slowCalls, v1, 1, block),
+				Config:      timeoutsConfig(env, slowCalls, v1, 1),
 				ExpectError: regexp.MustCompile(`creating secret \(OPENAI_API_KEY\) in local: timed out after 1s`),
 			},
 			// The store holds nothing and state has nothing: once the lock
@@ -127,7 +137,7 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 						t.Error("the timed-out create left the secret in the store")
 					}
 				},
-				Config: timeoutsConfig(env, slowCalls, v1, 1, block),
+				Config: timeoutsConfig(env, slowCalls, v1, 1),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate)},
 				},
@@ -141,19 +151,19 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 			// sets no update timeout.
 			{
 				PreConfig:   hold,
-				Config:      timeoutsConfig(env, `timeouts = { default = "1500ms", per_call = "30s", max_attempts = 100 }`, v2, 2, block),
+				Config:      timeoutsConfig(env, `timeouts = { default = "1500ms", per_call = "30s", max_attempts = 100 }`, v2, 2),
 				ExpectError: regexp.MustCompile(`updating secret \(OPENAI_API_KEY\) in local: timed out after 1.5s`),
 			},
 			// max_attempts and per_call bound one store call: two attempts
 			// of 200ms, then the error says so, well within the default.
 			{
-				Config:      timeoutsConfig(env, `timeouts = { per_call = "200ms", max_attempts = 2 }`, v2, 2, block),
+				Config:      timeoutsConfig(env, `timeouts = { per_call = "200ms", max_attempts = 2 }`, v2, 2),
 				ExpectError: regexp.MustCompile(`(?s)updating secret \(OPENAI_API_KEY\) in local.*gave up after 2\s+attempts.*per-call\s+timeout\s+of\s+200ms`),
 			},
 			// Destroy under the lock: the delete's deadline runs out and the
 			// secret stays, in the store and in state.
 			{
-				Config:      timeoutsConfig(env, slowCalls, v1, 1, block),
+				Config:      timeoutsConfig(env, slowCalls, v1, 1),
 				Destroy:     true,
 				ExpectError: regexp.MustCompile(`deleting secret \(OPENAI_API_KEY\) in local: timed out after 1s`),
 			},
@@ -161,7 +171,7 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 			// before is still there and state still tracks it.
 			{
 				PreConfig: release,
-				Config:    timeoutsConfig(env, slowCalls, v1, 1, block),
+				Config:    timeoutsConfig(env, slowCalls, v1, 1),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionNoop)},
 				},

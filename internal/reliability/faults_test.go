@@ -141,7 +141,7 @@ func TestMain(m *testing.M) {
 // transient fault, except that a gRPC INTERNAL (the 500 of gRPC) is, as
 // Google's AIP-194 says, not retried.
 func retriedByContract(t *Target, f Fault) bool {
-	return !(t.GRPC != nil && f == Error500)
+	return t.GRPC == nil || f != Error500
 }
 
 // knownDefects are faults a store does not ride out today, found by these
@@ -361,12 +361,10 @@ func testPermanent(t *testing.T, tg *Target, s, direct *backends.Store, tot *tot
 		_, err := write(ctx, tg, s, stored, value(name))
 		attempts := tg.Requests(Write, stored) - before
 		tg.Clear()
-		outcome := "reported"
-		switch {
-		case err == nil:
-			outcome = "FAILED: no error"
+		outcome := "FAILED: no error"
+		if err == nil {
 			t.Errorf("%s forever: the write succeeded", c.fault)
-		default:
+		} else {
 			tot.reported++
 			msg := err.Error()
 			for _, want := range []string{tg.Kind, stored, "injected"} {

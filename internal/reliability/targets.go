@@ -10,6 +10,9 @@
 // very same targets.
 //
 // Covered: local (the dotenv file; its only "network" is the file lock),
+// hashicorp_vault (a real Vault dev server, vaulttest, behind an HTTP
+// proxy), aws_secret_manager and aws_kms (moto, awstest, behind an HTTP
+// proxy that reads the operation and the secret from the JSON request),
 // azure_key_vault (kvfake behind a TLS proxy), cyberark (conjurtest behind
 // an HTTP proxy), custom (the reference HTTP store behind an HTTP proxy),
 // google_secret_manager and google_kms (the gRPC fakes behind a TCP proxy,
@@ -20,7 +23,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,9 +36,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"google.golang.org/grpc/codes"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awskms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv/kvfake"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
@@ -46,11 +57,16 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm/gcpsmtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault/vaulttest"
 )
 
 // Store kinds (key_management_system values) that Start knows.
 const (
 	Local     = "local"
+	Vault     = "hashicorp_vault"
+	AWSSM     = "aws_secret_manager"
+	AWSKMS    = "aws_kms"
 	Azure     = "azure_key_vault"
 	CyberArk  = "cyberark"
 	Custom    = "custom"
@@ -59,7 +75,7 @@ const (
 )
 
 // Kinds lists every store Start can run, in report order.
-var Kinds = []string{Local, Azure, CyberArk, Custom, GoogleSM, GoogleKMS}
+var Kinds = []string{Local, Vault, AWSSM, AWSKMS, Azure, CyberArk, Custom, GoogleSM, GoogleKMS}
 
 // Fault is a kind of misbehaviour, applied the way the store's protocol
 // allows (see Target.Inject).
@@ -218,6 +234,18 @@ func (t *Target) Requests(op Op, stored string) int {
 	return 0
 }
 
+// Touches counts every request that names a stored secret, whatever the
+// operation (a retried write may read before it writes again).
+func (t *Target) Touches(stored string) int {
+	switch {
+	case t.HTTP != nil:
+		return t.HTTP.Count("", `(?i)(^|/)`+regexp.QuoteMeta(url.PathEscape(stored))+`(/|$)`)
+	case t.GRPC != nil:
+		return t.GRPC.Count("", t.targetRE(stored))
+	}
+	return 0
+}
+
 // Supports reports whether the target can inject f.
 func (t *Target) Supports(f Fault) bool {
 	if t.Kind == Local {
@@ -328,6 +356,12 @@ func Start(tb testing.TB, kind string) *Target {
 	switch kind {
 	case Local:
 		return startLocal(tb)
+	case Vault:
+		return startVault(tb)
+	case AWSSM:
+		return startAWSSM(tb)
+	case AWSKMS:
+		return startAWSKMS(tb)
 	case Azure:
 		return startAzure(tb)
 	case CyberArk:
@@ -567,6 +601,152 @@ func startGoogleKMS(tb testing.TB) *Target {
 			tb.Fatal(err)
 		}
 		return b
+	}
+	return t
+}
+
+func startVault(tb testing.TB) *Target {
+	srv := vaulttest.Start(tb)
+	proxy := faultproxy.New(tb, srv.Addr, nil)
+	t := &Target{Kind: Vault, Label: "hashicorp_vault (real Vault dev server)", HTTP: proxy}
+	t.Block = fmt.Sprintf("key_management_system = %q\n  hashicorp_vault = {\n    address = %q\n    token   = %q\n  }", Vault, proxy.URL(), srv.RootToken)
+	t.open = func(tb testing.TB, direct bool) backends.Backend {
+		addr := proxy.URL()
+		if direct {
+			addr = srv.Addr
+		}
+		b, err := vault.New(context.Background(), &vault.Options{Address: addr, Token: srv.RootToken, LookupEnv: noEnv})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
+	t.paths = func(op Op, stored string) (string, string) {
+		p := `^/v1/secret/data/` + regexp.QuoteMeta(stored) + `$`
+		if op == Write {
+			return "PUT", p
+		}
+		return "GET", p
+	}
+	t.versions = func(stored string) int {
+		n, _ := srv.KVVersion(tb, stored)
+		return n
+	}
+	t.objects = func() []string {
+		sec, err := srv.Client(tb).Logical().List("secret/metadata/")
+		if err != nil || sec == nil {
+			return []string{}
+		}
+		keys, _ := sec.Data["keys"].([]any)
+		out := []string{}
+		for _, k := range keys {
+			if s, ok := k.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return t
+}
+
+// describeAWS names an AWS JSON request "/<operation>/<secret or key>", from
+// X-Amz-Target and the body's SecretId, Name or KeyId (never a value).
+func describeAWS(r *http.Request, body []byte) string {
+	op := r.Header.Get("X-Amz-Target")
+	if _, after, ok := strings.Cut(op, "."); ok {
+		op = after
+	}
+	var in struct{ SecretId, Name, KeyId string }
+	_ = json.Unmarshal(body, &in)
+	name := in.SecretId
+	if name == "" {
+		name = in.Name
+	}
+	if name == "" {
+		name = in.KeyId
+	}
+	return "/" + op + "/" + name
+}
+
+func awsBlock(kind, endpoint, extra string) string {
+	return fmt.Sprintf("key_management_system = %q\n  %s = {\n    region     = %q\n    endpoint   = %q\n    access_key = %q\n    secret_key = %q\n%s  }",
+		kind, kind, awstest.Region, endpoint, awstest.AccessKey, awstest.SecretKey, extra)
+}
+
+func startAWSSM(tb testing.TB) *Target {
+	endpoint := awstest.StartMoto(tb)
+	proxy := faultproxy.New(tb, endpoint, &faultproxy.Options{Describe: describeAWS})
+	t := &Target{Kind: AWSSM, Label: "aws_secret_manager (moto)", HTTP: proxy}
+	t.Block = awsBlock(AWSSM, proxy.URL(), "")
+	t.open = func(tb testing.TB, direct bool) backends.Backend {
+		ep := proxy.URL()
+		if direct {
+			ep = endpoint
+		}
+		b, err := awssm.New(context.Background(), &awssm.Options{AWS: awstest.Options(ep), LookupEnv: noEnv})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
+	t.paths = func(op Op, stored string) (string, string) {
+		if op == Write {
+			return "POST", `^/(CreateSecret|PutSecretValue)/` + regexp.QuoteMeta(stored) + `$`
+		}
+		return "POST", `^/GetSecretValue/` + regexp.QuoteMeta(stored) + `$`
+	}
+	client := func(tb testing.TB) *secretsmanager.Client {
+		o := awstest.Options(endpoint)
+		cfg, err := awsconfig.Load(context.Background(), awsconfig.Service{Block: AWSSM}, &o, noEnv)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { cfg.Close() })
+		return secretsmanager.NewFromConfig(cfg.AWS, func(so *secretsmanager.Options) { so.BaseEndpoint = cfg.BaseEndpoint() })
+	}
+	t.versions = func(stored string) int {
+		out, err := client(tb).ListSecretVersionIds(context.Background(), &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(stored)})
+		if err != nil {
+			return 0
+		}
+		return len(out.Versions)
+	}
+	t.objects = func() []string {
+		out := []string{}
+		res, err := client(tb).ListSecrets(context.Background(), &secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)})
+		if err != nil {
+			return out
+		}
+		for _, e := range res.SecretList {
+			out = append(out, aws.ToString(e.Name))
+		}
+		return out
+	}
+	return t
+}
+
+func startAWSKMS(tb testing.TB) *Target {
+	endpoint := awstest.StartMoto(tb)
+	key := awstest.CreateKMSKey(tb, endpoint)
+	proxy := faultproxy.New(tb, endpoint, &faultproxy.Options{Describe: describeAWS})
+	t := &Target{Kind: AWSKMS, Label: "aws_kms (moto)", HTTP: proxy, KMS: true}
+	t.Block = awsBlock(AWSKMS, proxy.URL(), fmt.Sprintf("    key_id     = %q\n", key))
+	t.open = func(tb testing.TB, direct bool) backends.Backend {
+		ep := proxy.URL()
+		if direct {
+			ep = endpoint
+		}
+		b, err := awskms.New(context.Background(), &awskms.Options{AWS: awstest.Options(ep), KeyID: key, LookupEnv: noEnv})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return b
+	}
+	t.paths = func(op Op, _ string) (string, string) {
+		if op == Write {
+			return "POST", `^/Encrypt/`
+		}
+		return "POST", `^/Decrypt/`
 	}
 	return t
 }

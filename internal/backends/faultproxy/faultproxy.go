@@ -46,7 +46,8 @@ type Fault struct {
 	// RetryAfter is the Retry-After header of a Status answer; "" sends
 	// none.
 	RetryAfter string
-	// Body is the body of a Status answer; "" sends a short JSON error.
+	// Body is the body of a Status answer; "" sends a short JSON error
+	// that says "faultproxy: injected <status>".
 	Body string
 	// Drop closes the connection without an answer.
 	Drop bool

@@ -35,6 +35,11 @@ type Options struct {
 	// itself (Key Vault's bearer challenge names its host and port) then
 	// names the proxy. Use RewritePort for the usual case.
 	Rewrite map[string]string
+	// Describe, when set, replaces the escaped path as what rules match and
+	// events record, for protocols that name the operation and the object
+	// in headers or the body (AWS JSON: "/secretsmanager.CreateSecret/NAME").
+	// It must not return a secret value.
+	Describe func(r *http.Request, body []byte) string
 }
 
 // RewritePort returns the Rewrite of a server on host:upstreamPort behind a
@@ -51,6 +56,7 @@ func RewritePort(host, upstreamPort, proxyPort string) map[string]string {
 // see the host the client asked for.
 type Proxy struct {
 	ruleSet
+	describe func(r *http.Request, body []byte) string
 	rewrite  map[string]string
 	upstream *url.URL
 	srv      *httptest.Server
@@ -82,7 +88,7 @@ func Start(upstream string, opts *Options) (*Proxy, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("upstream %q is not an http(s) base URL", upstream)
 	}
-	p := &Proxy{upstream: u, rewrite: o.Rewrite, done: make(chan struct{})}
+	p := &Proxy{upstream: u, rewrite: o.Rewrite, describe: o.Describe, done: make(chan struct{})}
 	p.client = &http.Client{
 		Transport: &http.Transport{
 			TLSClientConfig:     o.UpstreamTLS,
@@ -153,7 +159,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the client went away
 	}
-	f, _, ev := p.choose(r.Method, r.URL.EscapedPath())
+	what := r.URL.EscapedPath()
+	if p.describe != nil {
+		what = p.describe(r, body)
+	}
+	f, _, ev := p.choose(r.Method, what)
 	if f.Delay > 0 && !p.wait(r.Context(), f.Delay) {
 		return
 	}
@@ -181,7 +191,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		b := f.Body
 		if b == "" {
-			b = fmt.Sprintf(`{"error":{"code":"Injected","message":"faultproxy: injected %d"}}`, f.Status)
+			// Key Vault, custom stores and most JSON APIs read "error";
+			// AWS JSON protocols read "__type" and "message".
+			b = fmt.Sprintf(`{"__type":"Injected","message":"faultproxy: injected %[1]d","error":{"code":"Injected","message":"faultproxy: injected %[1]d"}}`, f.Status)
 			w.Header().Set("Content-Type", "application/json")
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)))

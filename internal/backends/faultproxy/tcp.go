@@ -234,11 +234,11 @@ func pipe(dst io.Writer, src io.Reader, silent *atomic.Bool, limit int) (ok bool
 	buf := make([]byte, 32*1024)
 	n := 0
 	for {
-		max := len(buf)
-		if limit > 0 && limit-n < max {
-			max = limit - n
+		size := len(buf)
+		if limit > 0 && limit-n < size {
+			size = limit - n
 		}
-		r, rerr := src.Read(buf[:max])
+		r, rerr := src.Read(buf[:size])
 		if r > 0 && !silent.Load() {
 			if _, werr := dst.Write(buf[:r]); werr != nil {
 				return false, werr
