@@ -99,6 +99,10 @@ type Sample struct {
 	PeakRSS int64
 	// Requests counts Vault requests by kind (vault_primary only).
 	Requests map[string]int
+	// CPU is the user+system time of the CLI and the plugins it waited for;
+	// ProviderCPU the provider's part of it (sampled from /proc); StoreCPU
+	// that of the Vault server meanwhile.
+	CPU, ProviderCPU, StoreCPU float64
 }
 
 // Result is what a run measured.
@@ -242,8 +246,8 @@ func (r *runner) cycle(ctx context.Context, cli CLI, target string, n, run int) 
 		if err != nil {
 			return out, fmt.Errorf("%s %s of %s at N=%d (run %d): %w (log: %s)", cli.Name, phase, target, n, run, err, logPath)
 		}
-		fmt.Fprintf(r.o.Log, "bench: %-9s %-13s N=%-5d run %d %-7s %7.2fs  rss %5.1f MB%s\n",
-			cli.Name, target, n, run, phase, s.Seconds, mb(s.PeakRSS), requestNote(s.Requests))
+		fmt.Fprintf(r.o.Log, "bench: %-9s %-13s N=%-5d run %d %-7s %7.2fs  cpu: cli %6.2fs provider %5.2fs vault %5.2fs  rss %5.1f MB%s\n",
+			cli.Name, target, n, run, phase, s.Seconds, s.CPU-s.ProviderCPU, s.ProviderCPU, s.StoreCPU, mb(s.PeakRSS), requestNote(s.Requests))
 	}
 	if !r.o.Keep && !r.o.Profile {
 		os.RemoveAll(dir)
@@ -295,10 +299,22 @@ func (r *runner) timed(ctx context.Context, cli CLI, dir string, env []string, l
 	cmd := exec.CommandContext(ctx, cli.Path, args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, logf, logf
 	sampler := newRSSSampler(r.provider, 20*time.Millisecond)
+	var vaultPID int
+	if r.vault != nil {
+		vaultPID = r.vault.pid
+	}
+	storeCPU := procCPU(vaultPID)
 	start := time.Now()
 	err = cmd.Run()
 	elapsed := time.Since(start)
-	s := Sample{Seconds: elapsed.Seconds(), PeakRSS: sampler.stop()}
+	s := Sample{Seconds: elapsed.Seconds()}
+	s.PeakRSS, s.ProviderCPU = sampler.stop()
+	if ps := cmd.ProcessState; ps != nil {
+		s.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
+	if vaultPID != 0 {
+		s.StoreCPU = procCPU(vaultPID) - storeCPU
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && slices.Contains(args, "-detailed-exitcode") && ee.ExitCode() == 2 {
 		return s, errors.New("the plan right after apply wants changes")
@@ -333,6 +349,7 @@ func cliVersion(ctx context.Context, path string) string {
 type vaultEnv struct {
 	server *vaulttest.Server
 	proxy  *countingProxy
+	pid    int // of the server process, for its CPU time
 }
 
 func startVault() (*vaultEnv, error) {
@@ -345,7 +362,11 @@ func startVault() (*vaultEnv, error) {
 		s.Stop()
 		return nil, err
 	}
-	return &vaultEnv{server: s, proxy: p}, nil
+	v := &vaultEnv{server: s, proxy: p}
+	if bin, err := vaulttest.Binary(); err == nil {
+		v.pid = findPID(bin, "-dev-listen-address="+strings.TrimPrefix(s.Addr, "http://"))
+	}
+	return v, nil
 }
 
 func (v *vaultEnv) stop() {
