@@ -3,6 +3,9 @@ package backends
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,8 +36,10 @@ func (p RetryPolicy) backoff(attempt int, retryAfter time.Duration, rnd func(int
 	return d
 }
 
-// waitContext waits for d or until ctx is done.
-func waitContext(ctx context.Context, d time.Duration) error {
+// WaitContext waits for d or until ctx is done, whichever comes first. Stores
+// that poll or back off on their own (Key Vault's asynchronous deletes,
+// Conjur's policy lock) wait with it too.
+func WaitContext(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -46,3 +51,38 @@ func waitContext(ctx context.Context, d time.Duration) error {
 }
 
 func jitter(n int64) int64 { return rand.Int64N(n) }
+
+// Jitter returns a duration in [d/2, d], so callers that back off together
+// spread out while still waiting at least half the delay.
+func Jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// ParseRetryAfter reads an HTTP Retry-After value, delay seconds or an HTTP
+// date, relative to now. ok is false when it is absent, malformed or not in
+// the future. Stores attach the result with WithRetryAfter.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs <= 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now), true
+	}
+	return 0, false
+}
+
+// RetryAfter is the delay h's Retry-After header asks for now, 0 if none.
+func RetryAfter(h http.Header) time.Duration {
+	d, _ := ParseRetryAfter(h.Get("Retry-After"), time.Now())
+	return d
+}

@@ -69,7 +69,7 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 		o.LookupEnv = os.LookupEnv
 	}
 	if o.Wait == nil {
-		o.Wait = waitContext
+		o.Wait = WaitContext
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 16

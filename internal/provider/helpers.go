@@ -48,37 +48,34 @@ func maskValue(ctx context.Context, value []byte) context.Context {
 	return tflog.MaskAllFieldValuesStrings(ctx, v)
 }
 
-// nameValidator applies the shared name rules (SPEC section 5) at validate
-// time, before the provider is configured; store limits follow at plan.
-type nameValidator struct{}
-
-var _ validator.String = nameValidator{}
-
-func (nameValidator) Description(context.Context) string {
-	return "must not be empty, contain \"..\" as a path segment, or contain control characters"
+// stringCheck is a validator that runs check on a known config value and
+// reports its error under summary.
+type stringCheck struct {
+	desc, summary string
+	check         func(string) error
 }
 
-func (v nameValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+var _ validator.String = stringCheck{}
 
-func (nameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+func (c stringCheck) Description(context.Context) string { return c.desc }
+
+func (c stringCheck) MarkdownDescription(ctx context.Context) string { return c.Description(ctx) }
+
+func (c stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := backends.ValidateName(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid secret name", err.Error())
+	if err := c.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, c.summary, err.Error())
 	}
 }
 
-// readSecret is the read of the data source and the ephemeral resource: a
-// decrypt on KMS stores, a lookup elsewhere.
-func readSecret(ctx context.Context, store *backends.Store, name, fullName string, ciphertext types.String) (*backends.Secret, error) {
-	if store.IsKMS() {
-		return store.Decrypt(ctx, name, ciphertext.ValueString())
-	}
-	if !ciphertext.IsNull() {
-		return nil, backends.Errorf(backends.InvalidArgument, "ciphertext is only for KMS stores (aws_kms, google_kms); the %s store reads secrets by name", store.Kind())
-	}
-	return store.Lookup(ctx, name, fullName)
+// nameValidator applies the shared name rules (SPEC section 5) at validate
+// time, before the provider is configured; store limits follow at plan.
+var nameValidator = stringCheck{
+	desc:    "must not be empty, contain \"..\" as a path segment, or contain control characters",
+	summary: "Invalid secret name",
+	check:   backends.ValidateName,
 }
 
 // addWarnings turns what the store reported without failing (a replication

@@ -152,13 +152,13 @@ func timeoutsSchema() schema.SingleNestedAttribute {
 					"and the last store error. Reads of data sources and ephemeral resources are bounded by `per_call` and " +
 					"`max_attempts`.",
 				Optional:   true,
-				Validators: []validator.String{durationValidator{}},
+				Validators: []validator.String{durationValidator},
 			},
 			"per_call": schema.StringAttribute{
 				MarkdownDescription: "Bound of one attempt of one store call (one HTTP or gRPC exchange, one run of a custom " +
 					"store's command), e.g. `\"30s\"`. An attempt that runs out is retried. Default `\"60s\"`.",
 				Optional:   true,
-				Validators: []validator.String{durationValidator{}},
+				Validators: []validator.String{durationValidator},
 			},
 			"max_attempts": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Attempts of one store call, the first included; `1` turns retries off. "+
@@ -216,21 +216,8 @@ func parseTimeout(s string) (time.Duration, error) {
 }
 
 // durationValidator checks a timeout at validate time.
-type durationValidator struct{}
-
-var _ validator.String = durationValidator{}
-
-func (durationValidator) Description(context.Context) string {
-	return "must be a positive duration such as \"30s\" or \"5m\""
-}
-
-func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if _, err := parseTimeout(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error())
-	}
+var durationValidator = stringCheck{
+	desc:    "must be a positive duration such as \"30s\" or \"5m\"",
+	summary: "Invalid duration",
+	check:   func(s string) error { _, err := parseTimeout(s); return err },
 }

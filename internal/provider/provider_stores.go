@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -43,8 +45,10 @@ func (p *LLMSecretProvider) newBackend(ctx context.Context, kind string, block t
 	if !ok {
 		return nil, fmt.Errorf("unknown key_management_system %q; valid values: %s", kind, backtickList(storeKinds))
 	}
-	if block.IsUnknown() {
-		return nil, fmt.Errorf("the %s block must be known at plan time; it cannot depend on a value computed during apply", kind)
+	// Reading an unknown value as unset would silently fall back to the
+	// environment, for every store alike.
+	if attr := unknownAttribute(kind, block); attr != "" {
+		return nil, backends.Errorf(backends.InvalidArgument, "%s must be known at plan time; it cannot depend on a value computed during apply", attr)
 	}
 	return st.build(ctx, block, p.lookupEnv)
 }
@@ -73,4 +77,31 @@ func sensitive(desc string) schema.StringAttribute {
 
 func nested(desc string, attrs map[string]schema.Attribute) schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{MarkdownDescription: desc, Optional: true, Attributes: attrs}
+}
+
+// unknownAttribute returns the path (prefix.attr[.nested]) of the first
+// attribute of obj whose value is unknown at plan time, or "". Treating an
+// unknown value as unset would silently fall back to the environment.
+func unknownAttribute(prefix string, obj types.Object) string {
+	if obj.IsUnknown() {
+		return prefix
+	}
+	if obj.IsNull() {
+		return ""
+	}
+	attrs := obj.Attributes()
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		v := attrs[name]
+		p := prefix + "." + name
+		if o, ok := v.(types.Object); ok {
+			if u := unknownAttribute(p, o); u != "" {
+				return u
+			}
+			continue
+		}
+		if v.IsUnknown() {
+			return p
+		}
+	}
+	return ""
 }

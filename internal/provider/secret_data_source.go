@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -52,7 +53,7 @@ func (d *SecretDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Secret name.",
 				Required:            true,
-				Validators:          []validator.String{nameValidator{}},
+				Validators:          []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
 				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
@@ -85,26 +86,45 @@ func (d *SecretDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if d.store == nil {
-		resp.Diagnostics.AddError("Provider not configured", "please report this provider bug")
+	ctx, diags := m.read(ctx, d.store)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// read fills m from the store: the read of both the data source and the
+// ephemeral resource. The returned context masks the value in logs.
+func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store) (context.Context, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if store == nil {
+		diags.AddError("Provider not configured", "please report this provider bug")
+		return ctx, diags
 	}
 	name := m.Name.ValueString()
-	full, err := d.store.FullName(name, optionalString(m.Prefix))
+	full, err := store.FullName(name, optionalString(m.Prefix))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", d.store.Kind()), err.Error())
-		return
+		diags.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", store.Kind()), err.Error())
+		return ctx, diags
 	}
-	sec, err := readSecret(ctx, d.store, name, full, m.Ciphertext)
+	var sec *backends.Secret
+	switch {
+	case store.IsKMS():
+		sec, err = store.Decrypt(ctx, name, m.Ciphertext.ValueString())
+	case !m.Ciphertext.IsNull():
+		err = backends.Errorf(backends.InvalidArgument, "ciphertext is only for KMS stores (aws_kms, google_kms); the %s store reads secrets by name", store.Kind())
+	default:
+		sec, err = store.Lookup(ctx, name, full)
+	}
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, d.store.Kind()), err.Error())
-		return
+		diags.AddError(fmt.Sprintf("reading secret (%s) in %s", full, store.Kind()), err.Error())
+		return ctx, diags
 	}
-	ctx = maskValue(ctx, sec.Value)
 	m.FullName = types.StringValue(full)
 	m.Value = types.StringValue(string(sec.Value))
 	m.Version = versionValue(sec.Version)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	return maskValue(ctx, sec.Value), diags
 }
 
 func versionValue(v string) types.String {

@@ -2,13 +2,10 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -44,7 +41,7 @@ func (e *SecretEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRe
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Secret name.",
 				Required:            true,
-				Validators:          []validator.String{nameValidator{}},
+				Validators:          []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
 				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
@@ -77,24 +74,10 @@ func (e *SecretEphemeralResource) Open(ctx context.Context, req ephemeral.OpenRe
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if e.store == nil {
-		resp.Diagnostics.AddError("Provider not configured", "please report this provider bug")
+	ctx, diags := m.read(ctx, e.store)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	name := m.Name.ValueString()
-	full, err := e.store.FullName(name, optionalString(m.Prefix))
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", e.store.Kind()), err.Error())
-		return
-	}
-	sec, err := readSecret(ctx, e.store, name, full, m.Ciphertext)
-	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", full, e.store.Kind()), err.Error())
-		return
-	}
-	ctx = maskValue(ctx, sec.Value)
-	m.FullName = types.StringValue(full)
-	m.Value = types.StringValue(string(sec.Value))
-	m.Version = versionValue(sec.Version)
 	resp.Diagnostics.Append(resp.Result.Set(ctx, &m)...)
 }

@@ -97,7 +97,7 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Secret name, e.g. `OPENAI_API_KEY`. Must not be empty, contain `..` as a path " +
 					"segment, or contain control characters; each store adds its own limits. Changing it rotates the secret.",
 				Required:   true,
-				Validators: []validator.String{nameValidator{}},
+				Validators: []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
 				MarkdownDescription: "Prefix of the stored name, overriding `key_management_settings.prefix_for_stored_virtual_keys`. " +
@@ -197,6 +197,20 @@ func timeoutsNull() timeouts.Value {
 
 // withDeadline bounds one operation (op is create, read, update or delete)
 // by the resource's timeouts block, else the provider's default.
+// startWrite is the common start of Create and Update: the write built from
+// plan and config (value_wo comes from config and is cleared from the plan),
+// a context that masks the value in logs, bounded by the operation's timeout.
+func (r *SecretResource) startWrite(ctx context.Context, plan, config *SecretResourceModel, op string) (context.Context, backends.WriteRequest, context.CancelFunc, time.Duration, diag.Diagnostics) {
+	wr, diags := r.writeRequest(ctx, plan, config)
+	if diags.HasError() {
+		return ctx, wr, func() {}, 0, diags
+	}
+	plan.ValueWO = types.StringNull()
+	ctx, cancel, limit, d := r.withDeadline(maskValue(ctx, wr.Value), plan.Timeouts, op)
+	diags.Append(d...)
+	return ctx, wr, cancel, limit, diags
+}
+
 func (r *SecretResource) withDeadline(ctx context.Context, t timeouts.Value, op string) (context.Context, context.CancelFunc, time.Duration, diag.Diagnostics) {
 	def := r.timeout
 	if def <= 0 {
@@ -412,19 +426,12 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	wr, diags := r.writeRequest(ctx, &plan, &config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = maskValue(ctx, wr.Value)
-	ctx, cancel, limit, diags := r.withDeadline(ctx, plan.Timeouts, "create")
+	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "create")
 	defer cancel()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.ValueWO = types.StringNull()
 	if r.store.IsKMS() {
 		if err := r.encrypt(ctx, wr, &plan); err != nil {
 			addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), "create", limit, err)
@@ -553,19 +560,12 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	wr, diags := r.writeRequest(ctx, &plan, &config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ctx = maskValue(ctx, wr.Value)
-	ctx, cancel, limit, diags := r.withDeadline(ctx, plan.Timeouts, "update")
+	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "update")
 	defer cancel()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	plan.ValueWO = types.StringNull()
 	if r.store.IsKMS() {
 		if writesValue(&plan, &state) {
 			if err := r.encrypt(ctx, wr, &plan); err != nil {
@@ -599,7 +599,6 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	plan.Version = types.StringValue(version)
-	plan.ValueWO = types.StringNull()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 

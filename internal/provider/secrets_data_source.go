@@ -51,7 +51,7 @@ func (d *SecretsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				MarkdownDescription: "Secret names.",
 				ElementType:         types.StringType,
 				Required:            true,
-				Validators:          []validator.List{listvalidator.ValueStringsAre(nameValidator{}), listvalidator.UniqueValues()},
+				Validators:          []validator.List{listvalidator.ValueStringsAre(nameValidator), listvalidator.UniqueValues()},
 			},
 			"prefix": schema.StringAttribute{
 				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",

@@ -18,8 +18,8 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
 )
 
-// awsSecretsManagerStoreModel is the aws_secret_manager block.
-type awsSecretsManagerStoreModel struct {
+// awsSharedModel is the configuration both AWS stores share.
+type awsSharedModel struct {
 	Region               types.String `tfsdk:"region"`
 	Endpoint             types.String `tfsdk:"endpoint"`
 	Profile              types.String `tfsdk:"profile"`
@@ -30,6 +30,21 @@ type awsSecretsManagerStoreModel struct {
 	ExternalID           types.String `tfsdk:"external_id"`
 	WebIdentityTokenFile types.String `tfsdk:"web_identity_token_file"`
 	STSEndpoint          types.String `tfsdk:"sts_endpoint"`
+}
+
+// options maps the shared attributes; awsconfig resolves their fallbacks.
+func (m awsSharedModel) options() awsconfig.Options {
+	return awsconfig.Options{
+		Region: m.Region.ValueString(), Endpoint: m.Endpoint.ValueString(), Profile: m.Profile.ValueString(),
+		AccessKey: m.AccessKey.ValueString(), SecretKey: m.SecretKey.ValueString(),
+		RoleARN: m.RoleARN.ValueString(), SessionName: m.SessionName.ValueString(), ExternalID: m.ExternalID.ValueString(),
+		WebIdentityTokenFile: m.WebIdentityTokenFile.ValueString(), STSEndpoint: m.STSEndpoint.ValueString(),
+	}
+}
+
+// awsSecretsManagerStoreModel is the aws_secret_manager block.
+type awsSecretsManagerStoreModel struct {
+	awsSharedModel
 	KMSKeyID             types.String `tfsdk:"kms_key_id"`
 	ReplicaRegions       types.List   `tfsdk:"replica_regions"`
 	RecoveryWindowInDays types.Int64  `tfsdk:"recovery_window_in_days"`
@@ -37,17 +52,8 @@ type awsSecretsManagerStoreModel struct {
 
 // awsKMSStoreModel is the aws_kms block.
 type awsKMSStoreModel struct {
-	Region               types.String `tfsdk:"region"`
-	Endpoint             types.String `tfsdk:"endpoint"`
-	Profile              types.String `tfsdk:"profile"`
-	AccessKey            types.String `tfsdk:"access_key"`
-	SecretKey            types.String `tfsdk:"secret_key"`
-	RoleARN              types.String `tfsdk:"role_arn"`
-	SessionName          types.String `tfsdk:"session_name"`
-	ExternalID           types.String `tfsdk:"external_id"`
-	WebIdentityTokenFile types.String `tfsdk:"web_identity_token_file"`
-	STSEndpoint          types.String `tfsdk:"sts_endpoint"`
-	KeyID                types.String `tfsdk:"key_id"`
+	awsSharedModel
+	KeyID types.String `tfsdk:"key_id"`
 }
 
 func awsSecretsManagerStoreFactory() storeFactory {
@@ -70,12 +76,7 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 		}
 	}
 	return awssm.New(ctx, &awssm.Options{
-		AWS: awsconfig.Options{
-			Region: m.Region.ValueString(), Endpoint: m.Endpoint.ValueString(), Profile: m.Profile.ValueString(),
-			AccessKey: m.AccessKey.ValueString(), SecretKey: m.SecretKey.ValueString(),
-			RoleARN: m.RoleARN.ValueString(), SessionName: m.SessionName.ValueString(), ExternalID: m.ExternalID.ValueString(),
-			WebIdentityTokenFile: m.WebIdentityTokenFile.ValueString(), STSEndpoint: m.STSEndpoint.ValueString(),
-		},
+		AWS:                  m.options(),
 		KMSKeyID:             m.KMSKeyID.ValueString(),
 		ReplicaRegions:       replicas,
 		RecoveryWindowInDays: int(m.RecoveryWindowInDays.ValueInt64()),
@@ -94,12 +95,7 @@ func buildAWSKMS(ctx context.Context, block types.Object, lookupEnv func(string)
 		return nil, err
 	}
 	return awskms.New(ctx, &awskms.Options{
-		AWS: awsconfig.Options{
-			Region: m.Region.ValueString(), Endpoint: m.Endpoint.ValueString(), Profile: m.Profile.ValueString(),
-			AccessKey: m.AccessKey.ValueString(), SecretKey: m.SecretKey.ValueString(),
-			RoleARN: m.RoleARN.ValueString(), SessionName: m.SessionName.ValueString(), ExternalID: m.ExternalID.ValueString(),
-			WebIdentityTokenFile: m.WebIdentityTokenFile.ValueString(), STSEndpoint: m.STSEndpoint.ValueString(),
-		},
+		AWS:       m.options(),
 		KeyID:     m.KeyID.ValueString(),
 		LookupEnv: lookupEnv,
 	})

@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -59,9 +57,6 @@ func buildVault(ctx context.Context, block types.Object, lookupEnv func(string) 
 // Unset attributes stay empty (skip_verify stays nil), so the vault package
 // applies the environment fallbacks and defaults in its one place.
 func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (*vault.Options, error) {
-	if attr := unknownAttribute(kindVault, block); attr != "" {
-		return nil, backends.Errorf(backends.InvalidArgument, "%s must be known at plan time; it cannot depend on a value computed during apply", attr)
-	}
 	var m vaultStoreModel
 	if err := blockAs(ctx, block, &m); err != nil {
 		return nil, err
@@ -97,33 +92,6 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 		},
 		LookupEnv: lookupEnv,
 	}, nil
-}
-
-// unknownAttribute returns the path (prefix.attr[.nested]) of the first
-// attribute of obj whose value is unknown at plan time, or "". Treating an
-// unknown value as unset would silently fall back to the environment.
-func unknownAttribute(prefix string, obj types.Object) string {
-	if obj.IsUnknown() {
-		return prefix
-	}
-	if obj.IsNull() {
-		return ""
-	}
-	attrs := obj.Attributes()
-	for _, name := range slices.Sorted(maps.Keys(attrs)) {
-		v := attrs[name]
-		p := prefix + "." + name
-		if o, ok := v.(types.Object); ok {
-			if u := unknownAttribute(p, o); u != "" {
-				return u
-			}
-			continue
-		}
-		if v.IsUnknown() {
-			return p
-		}
-	}
-	return ""
 }
 
 // vaultPolicyDoc is the policy paragraph of the block's description, with

@@ -1034,7 +1034,7 @@ func TestVaultStoreOptions(t *testing.T) {
 		}), tls, nil),
 		"hashicorp_vault.tls": block(approle, types.ObjectUnknown(nestedType("tls").AttrTypes), nil),
 	} {
-		_, err := vaultOptions(ctx, b, env)
+		_, err := (&LLMSecretProvider{lookupEnv: env}).newBackend(ctx, kindVault, b)
 		if err == nil || !strings.Contains(err.Error(), attrPath+" must be known at plan time") {
 			t.Errorf("unknown %s: got %v, want an error naming it", attrPath, err)
 		}

@@ -182,7 +182,7 @@ func TestRetryAfter(t *testing.T) {
 		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
 	}
 	for in, want := range cases {
-		got, ok := parseRetryAfter(in, now)
+		got, ok := backends.ParseRetryAfter(in, now)
 		if got != want || ok != (want > 0) {
 			t.Errorf("parseRetryAfter(%q): got %v, %t; want %v", in, got, ok, want)
 		}

@@ -5,8 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -145,28 +143,10 @@ func Annotate(err error, code backends.Code) error {
 	if !errors.As(err, &respErr) || respErr.Response == nil {
 		return err
 	}
-	if d, ok := parseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now()); ok {
+	if d, ok := backends.ParseRetryAfter(respErr.Response.Header.Get("Retry-After"), time.Now()); ok {
 		return backends.WithRetryAfter(err, d)
 	}
 	return err
-}
-
-// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs <= 0 {
-			return 0, false
-		}
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now), true
-	}
-	return 0, false
 }
 
 // APIErrorCode returns the service's error code ("" when err carries none).

@@ -437,14 +437,7 @@ func (w *waiter) wait(ctx context.Context, what string) error {
 	}
 	d := min(w.delay, left)
 	w.delay = min(2*w.delay, 2*time.Second)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backends.WaitContext(ctx, d)
 }
 
 func optional(s string) *string {

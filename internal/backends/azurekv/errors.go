@@ -267,19 +267,7 @@ func retryAfter(resp *http.Response) time.Duration {
 			}
 		}
 	}
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return backends.RetryAfter(resp.Header)
 }
 
 // isPurgeProtected reports whether a refused purge was refused because the

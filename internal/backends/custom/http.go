@@ -10,10 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -132,23 +130,12 @@ func (t *httpTransport) call(ctx context.Context, req Request) (*Response, error
 		if r, err := decodeResponse(what, data); err == nil && r.Error != nil {
 			se.code, se.msg = r.Error.Code, truncate(r.Error.Message)
 		}
-		if ra := retryAfter(resp.Header); ra > 0 && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if ra := backends.RetryAfter(resp.Header); ra > 0 && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 			return nil, backends.WithRetryAfter(se, ra)
 		}
 		return nil, se
 	}
 	return decodeResponse(what, data)
-}
-
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 func isNetError(err error) bool {

@@ -73,6 +73,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -81,7 +82,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
@@ -438,7 +438,7 @@ func (b *backend) latestVersion(ctx context.Context, id string) (int, error) {
 			Version *int `json:"version"`
 		} `json:"secrets"`
 	}
-	if err := jsonUnmarshal(body, &res); err != nil {
+	if err := json.Unmarshal(body, &res); err != nil {
 		return 0, backends.Errorf(backends.Internal, "reading the resource of variable %s: Conjur answered with JSON this provider cannot read: %v", backends.QuoteName(id), err)
 	}
 	latest := 0
@@ -505,7 +505,7 @@ func (b *backend) declare(ctx context.Context, id string) error {
 			}
 			return err
 		}
-		if werr := sleep(ctx, jitter(delay)); werr != nil {
+		if werr := backends.WaitContext(ctx, backends.Jitter(delay)); werr != nil {
 			return err
 		}
 		delay *= 2
@@ -580,31 +580,4 @@ func (b *backend) ErrorCode(err error) backends.Code {
 		return backends.Unavailable
 	}
 	return backends.Unknown
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-var (
-	jitterMu  sync.Mutex
-	jitterRnd = newRand()
-)
-
-// jitter returns a duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	jitterMu.Lock()
-	defer jitterMu.Unlock()
-	return d/2 + time.Duration(jitterRnd.Int64N(int64(d/2)+1))
 }

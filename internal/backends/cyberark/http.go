@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -98,10 +96,6 @@ func truncate(s string) string {
 	return s[:cut] + "..."
 }
 
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-
-func newRand() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) }
-
 // request sends one authenticated request and returns the answer body. A 401
 // re-authenticates and resends once.
 func (b *backend) request(ctx context.Context, method, path string, body []byte, contentType, op, id string) ([]byte, error) {
@@ -127,25 +121,11 @@ func (b *backend) request(ctx context.Context, method, path string, body []byte,
 
 func newAPIError(status int, data []byte, hdr http.Header, op, id string) error {
 	ae := &apiError{status: status, op: op, id: id, msg: errorMessage(data)}
-	if ra := retryAfter(hdr); ra > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+	if ra := backends.RetryAfter(hdr); ra > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		ae.retryAfter = ra
 		return backends.WithRetryAfter(ae, ra)
 	}
 	return ae
-}
-
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }
 
 // send performs one HTTP exchange.

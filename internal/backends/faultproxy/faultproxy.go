@@ -294,13 +294,17 @@ func (s *ruleSet) Events() []Event {
 
 // Count returns how many requests matched method ("" any) and the path
 // expression ("" any).
-func (s *ruleSet) Count(method, path string) int {
+func (s *ruleSet) Count(method, path string) int { return countEvents(s.Events(), method, path) }
+
+// countEvents counts the events whose method matches method ("" any, case
+// folded) and whose path matches the expression expr ("" any).
+func countEvents(events []Event, method, expr string) int {
 	var re *regexp.Regexp
-	if path != "" {
-		re = regexp.MustCompile(path)
+	if expr != "" {
+		re = regexp.MustCompile(expr)
 	}
 	n := 0
-	for _, e := range s.Events() {
+	for _, e := range events {
 		if (method == "" || strings.EqualFold(method, e.Method)) && (re == nil || re.MatchString(e.Path)) {
 			n++
 		}

@@ -171,19 +171,7 @@ func (g *GRPCFaults) Events() []Event {
 
 // Count returns how many calls matched method ("" any) and the resource
 // expression ("" any).
-func (g *GRPCFaults) Count(method, target string) int {
-	var re *regexp.Regexp
-	if target != "" {
-		re = regexp.MustCompile(target)
-	}
-	n := 0
-	for _, e := range g.Events() {
-		if (method == "" || method == e.Method) && (re == nil || re.MatchString(e.Path)) {
-			n++
-		}
-	}
-	return n
-}
+func (g *GRPCFaults) Count(method, target string) int { return countEvents(g.Events(), method, target) }
 
 func (g *GRPCFaults) choose(method, tgt string) (CallFault, bool) {
 	g.mu.Lock()

@@ -140,7 +140,7 @@ func newAPIError(req *request, ns string, status int, header http.Header, body [
 	}
 	code := codeOfStatus(status, e.Errors)
 	if code == backends.Throttled {
-		e.RetryAfter = retryAfter(header)
+		e.RetryAfter = backends.RetryAfter(header)
 		return backends.WithRetryAfter(e, e.RetryAfter)
 	}
 	return backends.Wrap(code, e)
@@ -183,23 +183,6 @@ func vaultErrors(body []byte) []string {
 		s += "..."
 	}
 	return []string{s}
-}
-
-// retryAfter parses a Retry-After header in seconds or as an HTTP date.
-func retryAfter(h http.Header) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 // transportError classifies an error that came without an HTTP answer. A
