@@ -161,11 +161,13 @@ func (s *Store) primaryField(ctx context.Context, field string, fresh bool) (*Se
 	if !ok {
 		return nil, Errorf(NotFound, "reading secret (%s) in %s: no such field in primary secret (%s)", field, s.Kind(), s.primary.name)
 	}
-	var v string
-	if err := json.Unmarshal(raw, &v); err != nil {
+	// A *string, so a JSON null fails like any other non-string field
+	// instead of reading as "".
+	var v *string
+	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
 		return nil, Errorf(FailedPrecondition, "reading secret (%s) in %s: field of primary secret (%s) is not a JSON string", field, s.Kind(), s.primary.name)
 	}
-	return &Secret{Name: field, Value: []byte(v), Version: Fingerprint(field, []byte(v))}, nil
+	return &Secret{Name: field, Value: []byte(*v), Version: Fingerprint(field, []byte(*v))}, nil
 }
 
 // writePrimaryField sets (or removes) one field and returns its version.

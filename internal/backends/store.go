@@ -575,6 +575,7 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 	p := s.opts.Retry
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		deadline, _ := actx.Deadline()
 		err := fn(actx)
 		timedOut := err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil
 		cancel()
@@ -583,6 +584,12 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 		}
 		err = s.classify(err, timedOut)
 		code := CodeOf(err)
+		// A server that enforces the deadline the call carried (gRPC) may
+		// answer DeadlineExceeded a moment before the attempt's own timer
+		// fires: that is the per-call timeout running out too.
+		if code == DeadlineExceeded && !timedOut && ctx.Err() == nil && time.Until(deadline) <= s.opts.CallTimeout/10 {
+			timedOut = true
+		}
 		retry := (code.Retryable() || code == DeadlineExceeded && timedOut) && ctx.Err() == nil
 		if !retry || attempt >= p.MaxAttempts {
 			if retry || attempt > 1 {

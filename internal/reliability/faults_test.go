@@ -144,26 +144,6 @@ func retriedByContract(t *Target, f Fault) bool {
 	return t.GRPC == nil || f != Error500
 }
 
-// knownDefects are faults a store does not ride out today, found by these
-// tests, with where the fix belongs. The test reports them (they stay in
-// the table as NOT RETRIED) instead of failing, so the suite guards every
-// other case; once fixed, the case passes like the others.
-var knownDefects = map[string]string{
-	Custom + "/" + string(Drop): "custom/http.go unwraps *url.Error, so a connection closed before the answer is a bare io.EOF, " +
-		"which ErrorCode (isNetError) maps to Unknown: not retried. Fix: treat io.EOF from client.Do as Unavailable",
-	CyberArk + "/" + string(Drop) + "/" + Write.String(): "cyberark/http.go stripURL unwraps *url.Error, so a connection closed before the answer is a bare " +
-		"io.EOF, which ErrorCode maps to Unknown: not retried (GETs are replayed by Go's transport). Fix: map io.EOF from client.Do to Unavailable",
-}
-
-// knownDefect returns the known defect of a store, fault and op, if any.
-func knownDefect(kind string, f Fault, op Op) (string, bool) {
-	if d, ok := knownDefects[kind+"/"+string(f)+"/"+op.String()]; ok {
-		return d, true
-	}
-	d, ok := knownDefects[kind+"/"+string(f)]
-	return d, ok
-}
-
 func TestFaults(t *testing.T) {
 	for _, kind := range Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -271,15 +251,6 @@ func testTransient(t *testing.T, tg *Target, s, direct *backends.Store, rec *ret
 					t.Errorf("%s on %s: got %v after %d retries, want an Internal error at once", f, op, err, n)
 				}
 			case err != nil:
-				if d, ok := knownDefect(tg.Kind, f, op); ok && n == 0 {
-					tot.reported++
-					outcome = "NOT RETRIED (known defect): reported: " + err.Error()
-					t.Logf("KNOWN DEFECT: %s on %s of %s is not retried: %s", f, op, name, d)
-					if !strings.Contains(err.Error(), tg.Kind) || !strings.Contains(err.Error(), stored) {
-						t.Errorf("%s on %s: error %q does not name the store and the secret", f, op, err)
-					}
-					break
-				}
 				outcome = "FAILED: " + err.Error()
 				t.Errorf("%s on %s of %s: %v", f, op, name, err)
 			case string(got) != string(v):

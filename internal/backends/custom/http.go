@@ -110,11 +110,7 @@ func (t *httpTransport) call(ctx context.Context, req Request) (*Response, error
 	}
 	resp, err := t.client.Do(hr)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL holds the name, already in the message
-		}
-		return nil, fmt.Errorf("custom store %s of %s at %s: %w", req.Operation, backends.QuoteName(req.Name), t.base, err)
+		return nil, fmt.Errorf("custom store %s of %s at %s: %w", req.Operation, backends.QuoteName(req.Name), t.base, backends.TransportError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))

@@ -146,7 +146,7 @@ func (b *backend) send(ctx context.Context, method, rawURL string, body []byte, 
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
-		return 0, nil, nil, stripURL(err)
+		return 0, nil, nil, backends.TransportError(err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
@@ -157,16 +157,6 @@ func (b *backend) send(ctx context.Context, method, rawURL string, body []byte, 
 		return 0, nil, nil, backends.Errorf(backends.Internal, "Conjur's answer is larger than %d bytes", maxBody)
 	}
 	return resp.StatusCode, data, resp.Header, nil
-}
-
-// stripURL keeps a transport error's cause and drops the request URL, which
-// holds ids already in the message.
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // token is one cached Conjur access token.

@@ -1,0 +1,32 @@
+package backends
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
+)
+
+// TransportError is the error of an HTTP exchange that got no answer. It drops
+// the request URL (it holds names the caller's message already gives) and
+// codes a refused, reset or cut connection Unavailable, so the layer retries
+// it: a connection closed before the answer surfaces as a bare io.EOF, which a
+// store's ErrorCode would not recognise. Context errors stay uncoded, so the
+// layer can tell its per-call timeout from the caller's.
+func TransportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var ne net.Error
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) {
+		return Wrap(Unavailable, err)
+	}
+	return err
+}
