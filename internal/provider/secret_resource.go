@@ -201,7 +201,7 @@ func timeoutsNull() timeouts.Value {
 // plan and config (value_wo comes from config and is cleared from the plan),
 // a context that masks the value in logs, bounded by the operation's timeout.
 func (r *SecretResource) startWrite(ctx context.Context, plan, config *SecretResourceModel, op string) (context.Context, backends.WriteRequest, context.CancelFunc, time.Duration, diag.Diagnostics) {
-	wr, diags := r.writeRequest(ctx, plan, config)
+	wr, diags := r.writeRequest(plan, config)
 	if diags.HasError() {
 		return ctx, wr, func() {}, 0, diags
 	}
@@ -261,9 +261,7 @@ func (r *SecretResource) ConfigValidators(context.Context) []resource.ConfigVali
 // ValidateConfig implements resource.ResourceWithValidateConfig: it nudges
 // users of value towards value_wo.
 func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var value types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("value"), &value)...)
-	if !value.IsNull() {
+	if !rawAttrIsNull(req.Config.Raw, "value") {
 		resp.Diagnostics.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
 			"value is stored in Terraform state (marked sensitive). Use value_wo with value_wo_version to keep the "+
 				"secret out of state and plans.")
@@ -291,7 +289,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	if req.Plan.Raw.IsNull() { // destroy
 		var state SecretResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getSecret(ctx, req.State.Raw, &state)...)
 		if resp.Diagnostics.HasError() || state.DeletionPolicy.ValueString() == policyAbandon {
 			return
 		}
@@ -311,7 +309,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	var plan SecretResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -321,9 +319,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	caps := r.store.Caps()
 	if plan.DeletionPolicy.IsUnknown() || plan.DeletionPolicy.IsNull() {
-		var configured types.String
-		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("deletion_policy"), &configured)...)
-		if configured.IsNull() {
+		if rawAttrIsNull(req.Config.Raw, "deletion_policy") {
 			plan.DeletionPolicy = types.StringValue(defaultDeletionPolicy(caps))
 		}
 	}
@@ -345,7 +341,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		plan.FullName = types.StringUnknown()
 		plan.ID = types.StringUnknown()
 		plan.Version = types.StringUnknown()
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
 	full, err := r.store.FullName(plan.Name.ValueString(), optionalString(plan.Prefix))
@@ -373,11 +369,11 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		if caps.KMS {
 			plan.Ciphertext = types.StringUnknown()
 		}
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
 	var state SecretResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -388,7 +384,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			plan.Ciphertext = types.StringUnknown()
 		}
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 
 // planMetadata is the description and tags a write will carry, as far as the
@@ -421,8 +417,8 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 	ctx, warnings := backends.WithWarnings(ctx)
 	defer addWarnings(&resp.Diagnostics, warnings)
 	var plan, config SecretResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.Config.Raw, &config)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -437,7 +433,7 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 			addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("encrypting secret (%s) with %s", wr.Name, r.store.Kind()), "create", limit, err)
 			return
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
 	version, err := r.store.Write(ctx, wr)
@@ -446,14 +442,14 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	plan.Version = types.StringValue(version)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 
 // Read implements resource.Resource: it detects a secret deleted or changed
 // outside Terraform.
 func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state SecretResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -509,7 +505,7 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if r.store.Caps().Metadata {
 		resp.Diagnostics.Append(r.readMetadata(ctx, sec, &state)...)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.State.Raw.Type(), &state)...)
 }
 
 // readMetadata puts the store's description and tags into state, leaving out
@@ -524,10 +520,7 @@ func (r *SecretResource) readMetadata(ctx context.Context, sec *backends.Secret,
 			state.Description = types.StringValue(sec.Description)
 		}
 	}
-	own := map[string]string{}
-	if !state.Tags.IsNull() {
-		diags.Append(state.Tags.ElementsAs(ctx, &own, false)...)
-	}
+	own := stringMap(state.Tags)
 	got := map[string]string{}
 	for k, v := range sec.Tags {
 		if dv, isDefault := defaults.Tags[k]; isDefault && dv == v {
@@ -554,9 +547,9 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	ctx, warnings := backends.WithWarnings(ctx)
 	defer addWarnings(&resp.Diagnostics, warnings)
 	var plan, state, config SecretResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.State.Raw, &state)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.Config.Raw, &config)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -573,7 +566,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 				return
 			}
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
 	oldFull := state.FullName.ValueString()
@@ -599,7 +592,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	plan.Version = types.StringValue(version)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 
 // Delete implements resource.Resource.
@@ -607,7 +600,7 @@ func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	ctx, warnings := backends.WithWarnings(ctx)
 	defer addWarnings(&resp.Diagnostics, warnings)
 	var state SecretResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getSecret(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -667,7 +660,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 
 // writeRequest builds the store write from the plan, taking value_wo from the
 // config (write-only values are never in the plan).
-func (r *SecretResource) writeRequest(ctx context.Context, plan, config *SecretResourceModel) (backends.WriteRequest, diag.Diagnostics) {
+func (r *SecretResource) writeRequest(plan, config *SecretResourceModel) (backends.WriteRequest, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	wr := backends.WriteRequest{Name: plan.FullName.ValueString(), Description: plan.Description.ValueString()}
 	switch {
@@ -679,8 +672,7 @@ func (r *SecretResource) writeRequest(ctx context.Context, plan, config *SecretR
 		diags.AddAttributeError(path.Root("value_wo"), "No secret value", "exactly one of value and value_wo must be set to a known value")
 	}
 	if !plan.Tags.IsNull() {
-		wr.Tags = map[string]string{}
-		diags.Append(plan.Tags.ElementsAs(ctx, &wr.Tags, false)...)
+		wr.Tags = stringMap(plan.Tags)
 	}
 	return wr, diags
 }
