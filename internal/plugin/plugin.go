@@ -17,6 +17,7 @@ package plugin
 import (
 	"context"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,12 +29,13 @@ import (
 )
 
 // Serve serves the provider made by p at address until the CLI stops it.
-// debug runs it for a debugger (-debug): it prints TF_REATTACH_PROVIDERS and
+// debugMode runs it for a debugger (-debug): it prints TF_REATTACH_PROVIDERS and
 // waits.
-func Serve(address string, p func() provider.Provider, debug bool) error {
+func Serve(address string, p func() provider.Provider, debugMode bool) error {
 	QuietUnlessLogging()
+	TuneGC()
 	var opts []tf6server.ServeOpt
-	if debug {
+	if debugMode {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
 	return tf6server.Serve(address, func() tfprotov6.ProviderServer {
@@ -58,6 +60,28 @@ func QuietUnlessLogging() {
 		if _, set := os.LookupEnv(v); !set {
 			_ = os.Setenv(v, "off")
 		}
+	}
+}
+
+// GC settings of the plugin process, unless GOGC or GOMEMLIMIT says otherwise.
+const (
+	gcPercent   = 200
+	memoryLimit = 32 << 20
+)
+
+// TuneGC makes the garbage collector run half as often as Go's default. The
+// framework allocates about half a megabyte of short-lived values per
+// resource per plan while the live heap stays near 10 MB, so with GOGC=100
+// the collector ran every few resources and took a fifth of the provider's
+// CPU. GOGC=200 halves that; the soft memory limit (32 MiB of Go memory, on
+// top of the ~25 MB of mapped binary) keeps peak RSS under 60 MB at 2,000
+// resources, measured by make bench. GOGC=400 measured 68 MB.
+func TuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(memoryLimit)
 	}
 }
 

@@ -2,8 +2,10 @@ package plugin
 
 import (
 	"context"
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -139,6 +141,48 @@ func getenv(k string) string { return os.Getenv(k) }
 func unsetenv(t *testing.T, k string) {
 	t.Helper()
 	if err := os.Unsetenv(k); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gcSettings is the process's GOGC percentage and soft memory limit.
+func gcSettings() (percent int, limit int64) {
+	percent = debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	return percent, debug.SetMemoryLimit(-1)
+}
+
+func TestTuneGC(t *testing.T) {
+	percent, limit := gcSettings()
+	t.Cleanup(func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) })
+
+	t.Run("defaults when the environment is silent", func(t *testing.T) {
+		unsetEnv(t, "GOGC")
+		unsetEnv(t, "GOMEMLIMIT")
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+		TuneGC()
+		if p, l := gcSettings(); p != gcPercent || l != memoryLimit {
+			t.Fatalf("GOGC %d, memory limit %d; want %d and %d", p, l, gcPercent, memoryLimit)
+		}
+	})
+	t.Run("the user's GOGC and GOMEMLIMIT win", func(t *testing.T) {
+		t.Setenv("GOGC", "50")
+		t.Setenv("GOMEMLIMIT", "1GiB")
+		debug.SetGCPercent(50)
+		debug.SetMemoryLimit(1 << 30)
+		TuneGC()
+		if p, l := gcSettings(); p != 50 || l != 1<<30 {
+			t.Fatalf("GOGC %d, memory limit %d; want the user's 50 and %d", p, l, 1<<30)
+		}
+	})
+}
+
+// unsetEnv removes name from the environment for the test.
+func unsetEnv(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "") // restores the old value after the test
+	if err := os.Unsetenv(name); err != nil {
 		t.Fatal(err)
 	}
 }
