@@ -121,18 +121,41 @@ func setSecret(ctx context.Context, dst *tftypes.Value, typ tftypes.Type, m *Sec
 	return diags
 }
 
-// rawAttrIsNull reports whether attribute name of the object raw is null (or
-// the object itself is). An unknown object's attributes are not null.
-func rawAttrIsNull(raw tftypes.Value, name string) bool {
-	if raw.IsNull() {
-		return true
-	}
+// attrState is whether a configuration attribute is null, set or unknown.
+type attrState int
+
+const (
+	attrNull attrState = iota
+	attrSet
+	attrUnknown
+)
+
+// configStates is the state of each named attribute of the object raw, in
+// order. Attributes of a null object are null, those of an unknown object
+// unknown.
+func configStates(raw tftypes.Value, names ...string) []attrState {
+	out := make([]attrState, len(names))
 	var attrs map[string]tftypes.Value
-	if !raw.IsKnown() || raw.As(&attrs) != nil {
-		return false
+	switch {
+	case raw.IsNull():
+		return out
+	case !raw.IsKnown() || raw.As(&attrs) != nil:
+		for i := range out {
+			out[i] = attrUnknown
+		}
+		return out
 	}
-	v, ok := attrs[name]
-	return !ok || v.IsNull()
+	for i, name := range names {
+		switch v, ok := attrs[name]; {
+		case !ok || v.IsNull():
+			out[i] = attrNull
+		case !v.IsKnown():
+			out[i] = attrUnknown
+		default:
+			out[i] = attrSet
+		}
+	}
+	return out
 }
 
 // stringMap is the known elements of a map of strings.
