@@ -38,13 +38,14 @@ import (
 // Targets, in the order they run and appear in the table.
 const (
 	TargetFloor        = "floor"
+	TargetNoop         = "noop"
 	TargetLocal        = "local"
 	TargetVault        = "vault"
 	TargetVaultPrimary = "vault_primary"
 )
 
 // AllTargets lists every target.
-var AllTargets = []string{TargetFloor, TargetLocal, TargetVault, TargetVaultPrimary}
+var AllTargets = []string{TargetFloor, TargetNoop, TargetLocal, TargetVault, TargetVaultPrimary}
 
 // Phases, in the order they run.
 var Phases = []string{"apply", "plan", "destroy"}
@@ -149,6 +150,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := writeCLIConfig(cliConfig, binDir); err != nil {
 		return nil, err
 	}
+	// The noop target's plugin has the provider's file name in a directory
+	// of its own, with a CLI configuration pointing there.
+	noopDir := filepath.Join(work, "noop-bin")
+	noop := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(noopDir, providerBinary), "./internal/bench/cmd/noopprovider")
+	noop.Dir = o.Root
+	if out, err := noop.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building the noop plugin: %w\n%s", err, out)
+	}
+	noopConfig := filepath.Join(work, "cli-noop.tfrc")
+	if err := writeCLIConfig(noopConfig, noopDir); err != nil {
+		return nil, err
+	}
 	for i := range o.CLIs {
 		o.CLIs[i].Version = cliVersion(ctx, o.CLIs[i].Path)
 	}
@@ -172,7 +185,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	fmt.Fprintf(o.Log, "bench: start-up median %.1f ms to serve, %.1f ms to GetProviderSchema\n", ms(res.Startup.Serve), ms(res.Startup.Schema))
 
-	r := &runner{o: o, work: work, cliConfig: cliConfig, provider: providerPath, vault: vs}
+	r := &runner{o: o, work: work, cliConfig: cliConfig, provider: providerPath, vault: vs,
+		noopConfig: noopConfig, noopProvider: filepath.Join(noopDir, providerBinary)}
 	for _, cli := range o.CLIs {
 		for _, n := range o.Sizes {
 			runs, targets := o.Runs, o.Targets
@@ -210,6 +224,9 @@ type runner struct {
 	cliConfig string
 	provider  string
 	vault     *vaultEnv
+	// noopConfig and noopProvider are the CLI configuration and the plugin
+	// of the noop target.
+	noopConfig, noopProvider string
 }
 
 // cycle runs apply, plan and destroy of one target at one size.
@@ -237,7 +254,7 @@ func (r *runner) cycle(ctx context.Context, cli CLI, target string, n, run int) 
 			r.vault.proxy.reset()
 		}
 		logPath := filepath.Join(dir, phase+".log")
-		s, err := r.timed(ctx, cli, dir, env, logPath, args)
+		s, err := r.timed(ctx, cli, dir, env, logPath, args, r.pluginOf(target))
 		s.CLI, s.Target, s.Phase, s.N, s.Run = cli.Name, target, phase, n, run
 		if r.vault != nil && target == TargetVaultPrimary {
 			s.Requests = r.vault.proxy.counts()
@@ -275,7 +292,11 @@ func (r *runner) env(target string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+r.cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+	cliConfig := r.cliConfig
+	if target == TargetNoop {
+		cliConfig = r.noopConfig
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
 	if r.vault != nil {
 		addr := r.vault.server.Addr
 		if target == TargetVaultPrimary {
@@ -289,8 +310,17 @@ func (r *runner) env(target string) []string {
 	return env
 }
 
-// timed runs one CLI command and samples the provider's memory meanwhile.
-func (r *runner) timed(ctx context.Context, cli CLI, dir string, env []string, logPath string, args []string) (Sample, error) {
+// pluginOf is the plugin binary target runs.
+func (r *runner) pluginOf(target string) string {
+	if target == TargetNoop {
+		return r.noopProvider
+	}
+	return r.provider
+}
+
+// timed runs one CLI command and samples the memory and CPU of plugin's
+// processes meanwhile.
+func (r *runner) timed(ctx context.Context, cli CLI, dir string, env []string, logPath string, args []string, plugin string) (Sample, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return Sample{}, err
@@ -298,7 +328,7 @@ func (r *runner) timed(ctx context.Context, cli CLI, dir string, env []string, l
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, cli.Path, args...)
 	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, logf, logf
-	sampler := newRSSSampler(r.provider, 20*time.Millisecond)
+	sampler := newRSSSampler(plugin, 20*time.Millisecond)
 	var vaultPID int
 	if r.vault != nil {
 		vaultPID = r.vault.pid

@@ -33,7 +33,7 @@ func configFor(target string, n int, ns string) string {
   input = "value-${count.index}-abcdefghijklmnopqrstuvwxyz"
 }
 `, n)
-	case TargetLocal:
+	case TargetLocal, TargetNoop:
 		return requiredProviders + `
 provider "llmsecret" {
   key_management_settings = { access_mode = "read_and_write" }

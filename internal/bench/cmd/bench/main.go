@@ -13,9 +13,9 @@
 //	               apply (default 1000; the CLIs' own apply and destroy grow
 //	               faster than linearly, Terraform's takes minutes at 2000)
 //	BENCH_RUNS_LARGE    runs per cell at large sizes (default 1)
-//	BENCH_TARGETS_LARGE targets at large sizes (default floor,vault)
+//	BENCH_TARGETS_LARGE targets at large sizes (default floor,noop,vault)
 //	BENCH_CLI      terraform, tofu or both (default terraform,tofu)
-//	BENCH_TARGETS  floor,local,vault,vault_primary (default all)
+//	BENCH_TARGETS  floor,noop,local,vault,vault_primary (default all)
 //	BENCH_PARALLELISM  the CLI's -parallelism (default 10)
 //	BENCH_STARTUP_RUNS launches of the plugin to time its start-up (default 15)
 //	BENCH_OUT      files to write the report to, comma-separated (default
@@ -74,7 +74,7 @@ func run() error {
 	}
 	// An explicit BENCH_TARGETS applies at every size unless
 	// BENCH_TARGETS_LARGE says otherwise.
-	largeDefault := "floor,vault"
+	largeDefault := "floor,noop,vault"
 	if os.Getenv("BENCH_TARGETS") != "" {
 		largeDefault = os.Getenv("BENCH_TARGETS")
 	}
