@@ -51,9 +51,11 @@ provider "llmsecret" {
   key_management_settings = {
     access_mode = "read_and_write"
   }
+  # per_call ends the hang fault; the attempts leave room for healthy calls
+  # that a loaded 2-core CI machine slows past per_call (seen: 4 were too few).
   timeouts = {
-    per_call     = "1s"
-    max_attempts = 4
+    per_call     = "2s"
+    max_attempts = 8
   }
 }
 

@@ -328,17 +328,7 @@ func TestBatchRead45(t *testing.T) {
 		names = append(names, n)
 		f.write(backends.WriteRequest{Name: n, Value: []byte("value-" + n)})
 	}
-	f.proxy.Reset()
-	got, err := f.s.LookupMany(f.ctx, names, names)
-	if err != nil {
-		t.Fatalf("LookupMany(45 names): %v", err)
-	}
-	if n := f.proxy.Calls("BatchGetSecretValue"); n != 3 {
-		t.Errorf("BatchGetSecretValue calls for 45 names: got %d, want 3 (20 names a call)", n)
-	}
-	if ops := f.proxy.Ops(); slices.ContainsFunc(ops, func(op string) bool { return op != "BatchGetSecretValue" }) {
-		t.Errorf("calls of a batch read: got %v, want only BatchGetSecretValue", ops)
-	}
+	got := f.batchRead(names)
 	for i, want := range []int{20, 20, 5} {
 		if ids, ok := f.field("BatchGetSecretValue", i, "SecretIdList").([]any); !ok || len(ids) != want {
 			t.Errorf("BatchGetSecretValue #%d: got %d names, want %d", i+1, len(ids), want)
@@ -352,10 +342,57 @@ func TestBatchRead45(t *testing.T) {
 
 	// A missing name is read alone and reported, naming it.
 	missing := f.name("batch-missing")
-	_, err = f.s.LookupMany(f.ctx, append(slices.Clone(names[:3]), missing), append(slices.Clone(names[:3]), missing))
+	_, err := f.s.LookupMany(f.ctx, append(slices.Clone(names[:3]), missing), append(slices.Clone(names[:3]), missing))
 	wantCode(t, "LookupMany with a missing name", err, backends.NotFound)
 	if err != nil && !strings.Contains(err.Error(), missing) {
 		t.Errorf("LookupMany with a missing name: message %q does not name %s", err, missing)
+	}
+}
+
+// batchRead reads names with LookupMany and checks it took ceil(n/20)
+// BatchGetSecretValue calls and nothing else.
+func (f *fixture) batchRead(names []string) map[string]*backends.Secret {
+	f.t.Helper()
+	f.proxy.Reset()
+	got, err := f.s.LookupMany(f.ctx, names, names)
+	if err != nil {
+		f.t.Fatalf("LookupMany(%d names): %v", len(names), err)
+	}
+	if n, want := f.proxy.Calls("BatchGetSecretValue"), (len(names)+awssm.BatchSize-1)/awssm.BatchSize; n != want {
+		f.t.Errorf("BatchGetSecretValue calls for %d names: got %d, want %d (%d names a call)", len(names), n, want, awssm.BatchSize)
+	}
+	if ops := f.proxy.Ops(); slices.ContainsFunc(ops, func(op string) bool { return op != "BatchGetSecretValue" }) {
+		f.t.Errorf("calls of a batch read: got other operations than BatchGetSecretValue")
+	}
+	return got
+}
+
+// TestBatchRead1000 is llmsecret_secrets of 1,000 names: ceil(1000/20) = 50
+// BatchGetSecretValue calls and nothing else.
+func TestBatchRead1000(t *testing.T) {
+	f := newFixture(t, nil)
+	names := make([]string, 1000)
+	errs := make(chan error, len(names))
+	sem := make(chan struct{}, 16)
+	for i := range names {
+		names[i] = f.name(fmt.Sprintf("many-%04d", i))
+		sem <- struct{}{}
+		go func(n string) {
+			defer func() { <-sem }()
+			_, err := f.s.Write(f.ctx, backends.WriteRequest{Name: n, Value: []byte("value-" + n)})
+			errs <- err
+		}(names[i])
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Fatalf("seeding 1,000 secrets: %v", err)
+		}
+	}
+	got := f.batchRead(names)
+	for _, n := range names {
+		if sec, ok := got[n]; !ok || string(sec.Value) != "value-"+n {
+			t.Fatalf("LookupMany[%s]: got %v, want its value", n, sec)
+		}
 	}
 }
 
