@@ -394,8 +394,8 @@ BENCH_PROFILE=1 BENCH_N=2000 BENCH_RUNS=1 make bench   # CPU and heap profiles o
 
 Defaults: ` + "`BENCH_N=100,1000,2000`" + `, ` + "`BENCH_RUNS=3`" + ` with every target below ` + "`BENCH_LARGE_N=1000`" + `, and from
 there ` + "`BENCH_RUNS_LARGE=1`" + ` with ` + "`BENCH_TARGETS_LARGE=floor,noop,vault`" + `: Terraform's own apply and destroy
-take minutes at N=2000 (its floor grows faster than linearly), and these defaults keep ` + "`make bench`" + ` near 25
-minutes on an idle 2-core machine (measured: about 35 minutes on a shared, busy one). Raise them for steadier
+take minutes at N=2000 (its floor grows faster than linearly), and with these defaults ` + "`make bench`" + ` took 21
+minutes on this 2-core machine (2026-11-27, with the noop target; up to 35 on a shared, busy one). Raise them for steadier
 medians; ` + "`BENCH_TARGETS_LARGE=floor,noop,vault,vault_primary`" + ` counts the primary secret's reads at every size.
 
 Terraform, OpenTofu and Vault are built from source once by ` + "`scripts/tools.sh`" + `. Peak RSS is sampled
