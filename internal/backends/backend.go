@@ -88,6 +88,10 @@ type Caps struct {
 	// EnvFallback: reads of a name the store lacks fall back to the process
 	// environment (the local dotenv store, as LiteLLM does).
 	EnvFallback bool
+	// ImmediateDelete: a delete is visible to the very next read (the store
+	// is read-after-delete consistent), so Store.Delete does not poll for the
+	// secret to disappear. Stores whose deletes lag (AWS, Azure) leave it off.
+	ImmediateDelete bool
 	// KMS: the store holds no secrets (aws_kms, google_kms). It implements
 	// Encrypter: a write encrypts and hands back a ciphertext for the
 	// gateway's environment, a read decrypts one. Get, Put and Delete are

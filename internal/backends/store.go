@@ -476,7 +476,7 @@ func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) er
 	if CodeOf(err) == NotFound {
 		err = nil
 	}
-	if err != nil {
+	if err != nil || caps.ImmediateDelete {
 		return err
 	}
 	return s.waitGone(ctx, fullName)

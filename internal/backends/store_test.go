@@ -236,6 +236,25 @@ func TestDelete(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ImmediateDeleteDoesNotPoll", func(t *testing.T) {
+		caps := backendtest.AllCaps
+		caps.ImmediateDelete = true
+		m := backendtest.NewMemStore(caps)
+		s, rec := newStore(t, m, nil)
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "k", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		m.ResetCalls()
+		if err := s.Delete(ctx, "k", backends.DeleteForever); err != nil {
+			t.Fatalf("Delete on a read-after-delete consistent store: %v", err)
+		}
+		if g, w := m.Calls(backendtest.MethodGet), len(rec.Waits()); g != 0 || w != 0 {
+			t.Errorf("reads and waits after the delete: got (%d, %d), want (0, 0)", g, w)
+		}
+		if _, err := s.Find(ctx, "k"); backends.CodeOf(err) != backends.NotFound {
+			t.Errorf("Find after Delete: got %v, want NotFound", err)
+		}
+	})
 	t.Run("GivesUpWaiting", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
 		lag := &laggingDeletes{Backend: m, reads: 1 << 30}

@@ -142,6 +142,8 @@ func (b *backend) Caps() backends.Caps {
 		Delete:      true,
 		Binary:      true,
 		EnvFallback: true,
+		// The file is replaced before Delete returns.
+		ImmediateDelete: true,
 	}
 }
 

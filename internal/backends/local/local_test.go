@@ -93,7 +93,7 @@ func TestKindAndCaps(t *testing.T) {
 	if got := b.Kind(); got != "local" {
 		t.Errorf("Kind: got %q, want %q", got, "local")
 	}
-	want := backends.Caps{Write: true, Delete: true, Binary: true, EnvFallback: true}
+	want := backends.Caps{Write: true, Delete: true, Binary: true, EnvFallback: true, ImmediateDelete: true}
 	if got := b.Caps(); got != want {
 		t.Errorf("Caps: got %+v, want %+v", got, want)
 	}

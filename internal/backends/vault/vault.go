@@ -249,7 +249,8 @@ func (b *backend) Kind() string { return Kind }
 
 // Caps implements backends.Backend.
 func (b *backend) Caps() backends.Caps {
-	return backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true}
+	// KV version 2 deletes synchronously: the next read already answers 404.
+	return backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, ImmediateDelete: true}
 }
 
 // ValidateName implements backends.NameValidator.

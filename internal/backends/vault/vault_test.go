@@ -90,7 +90,7 @@ func TestKindCaps(t *testing.T) {
 	if got := b.Kind(); got != "hashicorp_vault" {
 		t.Errorf("Kind: got %q, want %q", got, "hashicorp_vault")
 	}
-	want := backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true}
+	want := backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, ImmediateDelete: true}
 	if got := b.Caps(); got != want {
 		t.Errorf("Caps: got %+v, want %+v", got, want)
 	}
