@@ -48,12 +48,15 @@ func decodeSecret(ctx context.Context, raw tftypes.Value) (SecretResourceModel, 
 			diags.AddError("Value Conversion Error", fmt.Sprintf("reading llmsecret_secret.%s: %s; please report this provider bug", name, err))
 		}
 	}
-	for name, dst := range map[string]*types.String{
-		"id": &m.ID, "name": &m.Name, "prefix": &m.Prefix, "full_name": &m.FullName, "value": &m.Value,
-		"value_wo": &m.ValueWO, "description": &m.Description, "version": &m.Version,
-		"deletion_policy": &m.DeletionPolicy, "ciphertext": &m.Ciphertext,
+	for _, f := range [...]struct {
+		name string
+		dst  *types.String
+	}{
+		{"id", &m.ID}, {"name", &m.Name}, {"prefix", &m.Prefix}, {"full_name", &m.FullName}, {"value", &m.Value},
+		{"value_wo", &m.ValueWO}, {"description", &m.Description}, {"version", &m.Version},
+		{"deletion_policy", &m.DeletionPolicy}, {"ciphertext", &m.Ciphertext},
 	} {
-		read(name, types.StringType, func(v attr.Value) (ok bool) { *dst, ok = v.(types.String); return ok })
+		read(f.name, types.StringType, func(v attr.Value) (ok bool) { *f.dst, ok = v.(types.String); return ok })
 	}
 	read("value_wo_version", types.Int64Type, func(v attr.Value) (ok bool) { m.ValueWOVersion, ok = v.(types.Int64); return ok })
 	read("tags", tagsType, func(v attr.Value) (ok bool) { m.Tags, ok = v.(types.Map); return ok })

@@ -196,6 +196,22 @@ type Stats struct {
 	ByFault map[string]int
 }
 
+// clone is a copy of s that shares no map with it.
+func (s Stats) clone() Stats { return s.Add(Stats{}) }
+
+// count records a request and the fault injected into it ("" for none).
+func (s *Stats) count(fault string) {
+	s.Requests++
+	if fault == "" {
+		return
+	}
+	s.Injected++
+	if s.ByFault == nil {
+		s.ByFault = map[string]int{}
+	}
+	s.ByFault[fault]++
+}
+
 // Add returns the sum of two Stats.
 func (s Stats) Add(o Stats) Stats {
 	out := Stats{Requests: s.Requests + o.Requests, Forwarded: s.Forwarded + o.Forwarded, Injected: s.Injected + o.Injected, ByFault: map[string]int{}}
@@ -247,16 +263,11 @@ func (s *ruleSet) choose(method, path string) (Fault, bool, int) {
 			f, hit = r.Fault, true
 		}
 	}
-	s.stats.Requests++
 	ev := Event{Seq: len(s.events) + 1, Method: method, Path: path, At: time.Now()}
 	if hit {
 		ev.Fault = f.String()
-		s.stats.Injected++
-		if s.stats.ByFault == nil {
-			s.stats.ByFault = map[string]int{}
-		}
-		s.stats.ByFault[ev.Fault]++
 	}
+	s.stats.count(ev.Fault)
 	s.events = append(s.events, ev)
 	return f, hit, len(s.events) - 1
 }
@@ -277,12 +288,7 @@ func (s *ruleSet) answered(i, status int) {
 func (s *ruleSet) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.stats
-	out.ByFault = map[string]int{}
-	for k, v := range s.stats.ByFault {
-		out.ByFault[k] = v
-	}
-	return out
+	return s.stats.clone()
 }
 
 // Events returns every request seen, in order.

@@ -139,12 +139,7 @@ func (g *GRPCFaults) Clear() {
 func (g *GRPCFaults) Stats() Stats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := g.stats
-	out.ByFault = map[string]int{}
-	for k, v := range g.stats.ByFault {
-		out.ByFault[k] = v
-	}
-	return out
+	return g.stats.clone()
 }
 
 // target is the resource a request names, without its payload.
@@ -176,7 +171,6 @@ func (g *GRPCFaults) Count(method, target string) int { return countEvents(g.Eve
 func (g *GRPCFaults) choose(method, tgt string) (CallFault, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.stats.Requests++
 	var (
 		f   CallFault
 		hit bool
@@ -198,12 +192,8 @@ func (g *GRPCFaults) choose(method, tgt string) (CallFault, bool) {
 	ev := Event{Seq: len(g.events) + 1, Method: method, Path: tgt, At: time.Now()}
 	if hit {
 		ev.Fault = f.String()
-		g.stats.Injected++
-		if g.stats.ByFault == nil {
-			g.stats.ByFault = map[string]int{}
-		}
-		g.stats.ByFault[ev.Fault]++
 	}
+	g.stats.count(ev.Fault)
 	g.events = append(g.events, ev)
 	return f, hit
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
 )
 
 // forwardTimeout bounds one exchange with the server.
@@ -99,7 +101,7 @@ func Start(upstream string, opts *Options) (*Proxy, error) {
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	if o.TLS {
-		cert, caPEM, err := newCert()
+		cert, caPEM, err := testpki.LocalhostCert("faultproxy CA")
 		if err != nil {
 			return nil, err
 		}

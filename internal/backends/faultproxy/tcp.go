@@ -160,12 +160,7 @@ func (p *TCPProxy) Silence() int {
 func (p *TCPProxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := p.stats
-	out.ByFault = map[string]int{}
-	for k, v := range p.stats.ByFault {
-		out.ByFault[k] = v
-	}
-	return out
+	return p.stats.clone()
 }
 
 // Close stops accepting, cuts every connection and waits for the forwarders.
@@ -206,14 +201,11 @@ func (p *TCPProxy) accept() {
 				break
 			}
 		}
-		p.stats.Requests++
+		fault := ""
 		if hit {
-			p.stats.Injected++
-			if p.stats.ByFault == nil {
-				p.stats.ByFault = map[string]int{}
-			}
-			p.stats.ByFault[f.String()]++
+			fault = f.String()
 		}
+		p.stats.count(fault)
 		p.open[c] = nil
 		p.wg.Add(1)
 		p.mu.Unlock()

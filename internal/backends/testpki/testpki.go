@@ -1,4 +1,7 @@
-package faultproxy
+// Package testpki makes the TLS certificates of the loopback servers that
+// tests run (the fault proxy, the Key Vault fake): a fresh CA per server and
+// a serving certificate it signs, valid for a day.
+package testpki
 
 import (
 	"crypto/ecdsa"
@@ -13,9 +16,10 @@ import (
 	"time"
 )
 
-// newCert returns a serving certificate for localhost, *.localhost,
-// 127.0.0.1 and ::1, signed by a fresh CA, and the CA's PEM.
-func newCert() (tls.Certificate, []byte, error) {
+// LocalhostCert returns a serving certificate for localhost, *.localhost,
+// 127.0.0.1 and ::1, signed by a fresh CA named caName, and the CA's PEM for
+// the clients' pool.
+func LocalhostCert(caName string) (tls.Certificate, []byte, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -23,7 +27,7 @@ func newCert() (tls.Certificate, []byte, error) {
 	now := time.Now()
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "faultproxy CA"},
+		Subject:               pkix.Name{CommonName: caName},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
