@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -100,9 +99,10 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 		Attributes: map[string]schema.Attribute{
 			"key_management_system": schema.StringAttribute{
 				MarkdownDescription: "The store, as LiteLLM names it: " + backtickList(storeKinds) + ". Defaults to `local`, " +
-					"a dotenv file. Each store is configured by the block of the same name (`local`, `hashicorp_vault`, ...).",
+					"a dotenv file. Each store is configured by the block of the same name (`local`, `hashicorp_vault`, ...); " +
+					"a block of a store that is not selected is an error (it is never ignored), so set this whenever you set a store block.",
 				Optional:   true,
-				Validators: []validator.String{stringvalidator.OneOf(storeKinds...)},
+				Validators: []validator.String{storeKindValidator{}},
 			},
 			"key_management_settings": settingsSchema(),
 			"timeouts":                timeoutsSchema(),
@@ -121,14 +121,15 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	kind := defaultStoreKind
-	switch {
-	case cfg.KeyManagementSystem.IsUnknown():
+	if cfg.KeyManagementSystem.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("key_management_system"), "Unknown key_management_system",
 			"key_management_system must be known at plan time; it cannot depend on a value computed during apply.")
 		return
-	case !cfg.KeyManagementSystem.IsNull():
-		kind = cfg.KeyManagementSystem.ValueString()
+	}
+	kind, attr, summary, detail := selectStore(&cfg)
+	if summary != "" {
+		resp.Diagnostics.AddAttributeError(attr, summary, detail)
+		return
 	}
 
 	settings, diags := settingsFromModel(ctx, cfg.KeyManagementSettings)

@@ -15,7 +15,7 @@ func TestAccProvider_invalidSettings(t *testing.T) {
 	cases := map[string]struct{ settings, want string }{
 		"access_mode":         {`access_mode = "read_write"`, `(?s)access_mode.*read_only`},
 		"primary_secret_name": {`primary_secret_name = "a/../b"`, `(?s)primary_secret_name.*path segment`},
-		"unknown store":       {``, `(?s)key_management_system.*value must be one of`},
+		"unknown store":       {``, `(?s)key_management_system.*not a store this provider knows.*Valid values.*hashicorp_vault`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
