@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -29,4 +30,24 @@ func TransportError(err error) error {
 		return Wrap(Unavailable, err)
 	}
 	return err
+}
+
+// RedactURL returns raw for a message: any userinfo (user:password@, or a
+// token in the user part) is replaced by "REDACTED@", whether or not the
+// rest parses as a URL, so an error about a store URL never echoes a
+// credential embedded in it.
+func RedactURL(raw string) string {
+	rest, scheme := raw, ""
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+3], raw[i+3:]
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	at := strings.LastIndex(host, "@")
+	if at < 0 {
+		return raw
+	}
+	return scheme + "REDACTED@" + rest[at+1:]
 }

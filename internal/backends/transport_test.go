@@ -38,3 +38,20 @@ func TestTransportError(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:s3cr3t@conjur.example/api": "https://REDACTED@conjur.example/api",
+		"http://tok3n@127.0.0.1:8080":            "http://REDACTED@127.0.0.1:8080",
+		"http://a:b@c@host/x@y":                  "http://REDACTED@host/x@y",
+		"user:s3cr3t@host":                       "REDACTED@host",
+		"https://host/path/with@sign":            "https://host/path/with@sign",
+		"https://host":                           "https://host",
+		"ht tp://us er:s3cr3t@host/%zz":          "ht tp://REDACTED@host/%zz",
+		"":                                       "",
+	} {
+		if got := backends.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -295,3 +295,31 @@ func TestExecStoreFileMode(t *testing.T) {
 		t.Errorf("store file mode: got %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// A password in custom.url's userinfo never shows in an error: not when the
+// URL is refused, not when the store cannot be reached, not when it answers
+// with an error.
+func TestURLUserinfoNeverEchoed(t *testing.T) {
+	ctx := context.Background()
+	const pw = "pa55-w0rd-in-url"
+	server := customtest.StartHTTP(t, "-token", "s3cret-token")
+	withUser := strings.Replace(server, "://", "://svc:"+pw+"@", 1)
+	for what, raw := range map[string]string{
+		"refused URL":      "http://svc:" + pw + "@127.0.0.1:1/?query=1",
+		"not a URL":        "ht tp://svc:" + pw + "@host",
+		"unreachable":      "http://svc:" + pw + "@127.0.0.1:1",
+		"answers with 401": withUser,
+	} {
+		_, err := custom.New(ctx, &custom.Options{URL: raw, Timeout: 2 * time.Second})
+		if err == nil {
+			t.Errorf("%s: custom.New succeeded, want an error", what)
+			continue
+		}
+		if strings.Contains(err.Error(), pw) {
+			t.Errorf("%s: the error shows the URL's password: %v", what, err)
+		}
+		if !strings.Contains(err.Error(), "REDACTED@") && what != "answers with 401" {
+			t.Errorf("%s: the error does not name the (redacted) URL: %v", what, err)
+		}
+	}
+}

@@ -21,7 +21,9 @@ const maxAnswer = 16 << 20
 
 // httpTransport is the HTTP contract.
 type httpTransport struct {
-	base    string
+	base string
+	// shown is base without userinfo: what messages print.
+	shown   string
 	headers http.Header
 	client  *http.Client
 }
@@ -29,7 +31,7 @@ type httpTransport struct {
 func newHTTPTransport(raw string, headers map[string]string) (*httpTransport, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, backends.Errorf(backends.InvalidArgument, "custom.url %q must be an http:// or https:// URL with a host and no query", raw)
+		return nil, backends.Errorf(backends.InvalidArgument, "custom.url %q must be an http:// or https:// URL with a host and no query", backends.RedactURL(raw))
 	}
 	h := http.Header{}
 	for k, v := range headers {
@@ -44,6 +46,7 @@ func newHTTPTransport(raw string, headers map[string]string) (*httpTransport, er
 	}
 	return &httpTransport{
 		base:    strings.TrimRight(u.String(), "/"),
+		shown:   backends.RedactURL(strings.TrimRight(u.String(), "/")),
 		headers: h,
 		client: &http.Client{
 			Transport: tr.Clone(),
@@ -53,7 +56,7 @@ func newHTTPTransport(raw string, headers map[string]string) (*httpTransport, er
 	}, nil
 }
 
-func (t *httpTransport) describe() string { return "the custom store at " + t.base }
+func (t *httpTransport) describe() string { return "the custom store at " + t.shown }
 
 func (t *httpTransport) close() { t.client.CloseIdleConnections() }
 
@@ -110,7 +113,7 @@ func (t *httpTransport) call(ctx context.Context, req Request) (*Response, error
 	}
 	resp, err := t.client.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("custom store %s of %s at %s: %w", req.Operation, backends.QuoteName(req.Name), t.base, backends.TransportError(err))
+		return nil, fmt.Errorf("custom store %s of %s at %s: %w", req.Operation, backends.QuoteName(req.Name), t.shown, backends.TransportError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
