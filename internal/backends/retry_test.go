@@ -2,8 +2,13 @@ package backends_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -344,4 +349,66 @@ func TestCallerCancellationNotRetried(t *testing.T) {
 			t.Errorf("Get calls: got %d, want 1", got)
 		}
 	})
+}
+
+// TestUnreachableStoreFailsFast: once a call has spent its retries on a store
+// that cannot be reached (connection refused), later calls of the run fail at
+// once, naming the store and the first error, instead of each spending the
+// whole retry budget. A store that answers, even with 503, is retried as
+// before by every call.
+func TestUnreachableStoreFailsFast(t *testing.T) {
+	ctx := context.Background()
+	refused := backends.Wrap(backends.Unavailable, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
+
+	m := backendtest.NewMemStore(backendtest.AllCaps)
+	s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = 4 })
+	m.FailNext(backendtest.MethodGet, 1000, refused)
+	m.FailNext(backendtest.MethodPut, 1000, refused)
+	if _, err := s.Find(ctx, "FIRST"); backends.CodeOf(err) != backends.Unavailable {
+		t.Fatalf("first Find: got %v, want Unavailable", err)
+	}
+	if got := m.Calls(backendtest.MethodGet); got != 4 {
+		t.Fatalf("first Find: %d Get calls, want the 4 attempts of the budget", got)
+	}
+	waits := len(rec.Waits())
+	_, err := s.Write(ctx, backends.WriteRequest{Name: "SECOND", Value: []byte("v")})
+	wantCode(t, "Write after the store was found unreachable", err, backends.Unavailable)
+	wantContains(t, "Write after the store was found unreachable", err,
+		"writing secret (SECOND) in memstore: not tried, the store was unreachable earlier in this run",
+		"reading secret (FIRST) in memstore: gave up after 4 attempts", "connection refused")
+	if got := m.Calls(backendtest.MethodPut); got != 0 {
+		t.Errorf("Write after the store was found unreachable: %d Put calls, want none", got)
+	}
+	if got := len(rec.Waits()); got != waits {
+		t.Errorf("Write after the store was found unreachable waited %d more times, want none", got-waits)
+	}
+
+	// An answering store that fails with 503 keeps every call's retries.
+	m2 := backendtest.NewMemStore(backendtest.AllCaps)
+	s2, _ := newStore(t, m2, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = 3 })
+	m2.FailNext(backendtest.MethodGet, 6, backendtest.ErrUnavailable)
+	_, _ = s2.Find(ctx, "A")
+	_, _ = s2.Find(ctx, "B")
+	if got := m2.Calls(backendtest.MethodGet); got != 6 {
+		t.Errorf("two Finds on a store answering 503: %d Get calls, want 3 each", got)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	for what, tc := range map[string]struct {
+		err  error
+		want bool
+	}{
+		"refused":       {&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
+		"dns":           {&net.DNSError{Err: "no such host", Name: "vault.invalid", IsNotFound: true}, true},
+		"dial timeout":  {&net.OpError{Op: "dial", Err: errors.New("i/o timeout")}, true},
+		"tls authority": {fmt.Errorf("wrapped: %w", x509.UnknownAuthorityError{}), true},
+		"reset on read": {&net.OpError{Op: "read", Err: syscall.ECONNRESET}, false},
+		"503 answer":    {backends.Errorf(backends.Unavailable, "HTTP 503"), false},
+		"plain eof":     {io.EOF, false},
+	} {
+		if got := backends.Unreachable(tc.err); got != tc.want {
+			t.Errorf("Unreachable(%s) = %t, want %t", what, got, tc.want)
+		}
+	}
 }

@@ -48,6 +48,11 @@ type Store struct {
 	primary  *primarySecret
 	cache    *readCache
 	closed   atomic.Bool
+	// down is the first error of a call that found the store unreachable
+	// (refused, unresolvable, no TLS) after spending its retries. Later calls
+	// of the run fail at once with it, instead of each spending the whole
+	// retry budget on a store that is not there.
+	down atomic.Pointer[error]
 }
 
 // NewStore wraps b. It validates opts.Settings and fills defaults.
@@ -572,6 +577,9 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 	if s.closed.Load() {
 		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
 	}
+	if down := s.down.Load(); down != nil {
+		return fmt.Errorf("%s secret (%s) in %s: not tried, the store was unreachable earlier in this run: %w", op, name, s.Kind(), *down)
+	}
 	p := s.opts.Retry
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
@@ -593,9 +601,14 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 		retry := (code.Retryable() || code == DeadlineExceeded && timedOut) && ctx.Err() == nil
 		if !retry || attempt >= p.MaxAttempts {
 			if retry || attempt > 1 {
-				return fmt.Errorf("%s secret (%s) in %s: gave up after %d attempts: %w", op, name, s.Kind(), attempt, err)
+				err = fmt.Errorf("%s secret (%s) in %s: gave up after %d attempts: %w", op, name, s.Kind(), attempt, err)
+			} else {
+				err = fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
 			}
-			return fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
+			if Unreachable(err) && ctx.Err() == nil {
+				s.down.CompareAndSwap(nil, &err)
+			}
+			return err
 		}
 		delay := p.backoff(attempt, retryAfterOf(err), jitter)
 		if s.opts.OnRetry != nil {

@@ -2,6 +2,8 @@ package backends
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -50,4 +52,29 @@ func RedactURL(raw string) string {
 		return raw
 	}
 	return scheme + "REDACTED@" + rest[at+1:]
+}
+
+// Unreachable reports whether err says the store could not be reached at all:
+// the connection was refused, the host name did not resolve, the dial failed,
+// or TLS could not be established (an untrusted or mismatched certificate,
+// a plain-HTTP server on a TLS address). An answer from the store, even an
+// error like 503 or 429, is never unreachable.
+func Unreachable(err error) bool {
+	var (
+		dns  *net.DNSError
+		op   *net.OpError
+		cv   *tls.CertificateVerificationError
+		rh   tls.RecordHeaderError
+		ua   x509.UnknownAuthorityError
+		host x509.HostnameError
+		inv  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
+		errors.As(err, &dns), errors.As(err, &cv), errors.As(err, &rh), errors.As(err, &ua), errors.As(err, &host), errors.As(err, &inv):
+		return true
+	case errors.As(err, &op):
+		return op.Op == "dial"
+	}
+	return false
 }
