@@ -73,8 +73,8 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 		Address:         m.Address.ValueString(),
 		Token:           m.Token.ValueString(),
 		Namespace:       m.Namespace.ValueString(),
-		LoginNamespace:  m.LoginNamespace.ValueString(),
-		SecretNamespace: m.SecretNamespace.ValueString(),
+		LoginNamespace:  m.LoginNamespace.ValueStringPointer(), // nil when unset; "" is the root namespace, as in LiteLLM
+		SecretNamespace: m.SecretNamespace.ValueStringPointer(),
 		Mount:           m.Mount.ValueString(),
 		PathPrefix:      m.PathPrefix.ValueString(),
 		DataKey:         m.DataKey.ValueString(),

@@ -993,8 +993,8 @@ func TestVaultStoreOptions(t *testing.T) {
 	got.LookupEnv = nil
 	no := false
 	want := vault.Options{
-		Address: "https://vault.example.com:8200", Token: "tok", Namespace: "ns", LoginNamespace: "ns/login",
-		SecretNamespace: "ns/secrets", Mount: "kv", PathPrefix: "apps", DataKey: "value",
+		Address: "https://vault.example.com:8200", Token: "tok", Namespace: "ns",
+		Mount: "kv", PathPrefix: "apps", DataKey: "value",
 		AppRole: vault.AppRoleOptions{RoleID: "rid", SecretID: "sid", MountPath: "approle-ci"},
 		TLS:     vault.TLSOptions{CACertFile: "/ca.pem", ClientCertFile: "/c.pem", ClientKeyFile: "/k.pem", CertRole: "web", SkipVerify: &no},
 	}
@@ -1002,6 +1002,10 @@ func TestVaultStoreOptions(t *testing.T) {
 		t.Errorf("TLS.SkipVerify: got %v, want a pointer to false", got.TLS.SkipVerify)
 	}
 	got.TLS.SkipVerify, want.TLS.SkipVerify = nil, nil
+	if got.LoginNamespace == nil || *got.LoginNamespace != "ns/login" || got.SecretNamespace == nil || *got.SecretNamespace != "ns/secrets" {
+		t.Errorf("LoginNamespace, SecretNamespace: got %v and %v, want ns/login and ns/secrets", got.LoginNamespace, got.SecretNamespace)
+	}
+	got.LoginNamespace, got.SecretNamespace = nil, nil
 	if fmt.Sprintf("%#v", *got) != fmt.Sprintf("%#v", want) {
 		t.Errorf("Options:\n got %#v\nwant %#v", *got, want)
 	}
@@ -1020,6 +1024,12 @@ func TestVaultStoreOptions(t *testing.T) {
 	})
 	if got, err = vaultOptions(ctx, block(approle, tlsNoSkip, nil), env); err != nil || got.TLS.SkipVerify != nil {
 		t.Errorf("unset skip_verify: got %v, %v; want nil so VAULT_SKIP_VERIFY applies", got.TLS.SkipVerify, err)
+	}
+	// An unset login or secret namespace is nil (HCP_VAULT_*_NAMESPACE, then
+	// namespace, apply); an empty one is the root namespace, as in LiteLLM.
+	got, err = vaultOptions(ctx, block(approle, tls, map[string]attr.Value{"login_namespace": types.StringNull(), "secret_namespace": types.StringValue("")}), env)
+	if err != nil || got.LoginNamespace != nil || got.SecretNamespace == nil || *got.SecretNamespace != "" {
+		t.Errorf("null login_namespace, empty secret_namespace: got %v and %v (%v), want nil and a pointer to \"\"", got.LoginNamespace, got.SecretNamespace, err)
 	}
 	// A null block is all defaults.
 	if got, err = vaultOptions(ctx, types.ObjectNull(objType.AttrTypes), env); err != nil || got.Address != "" || got.AppRole != (vault.AppRoleOptions{}) {
