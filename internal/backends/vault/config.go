@@ -361,7 +361,7 @@ func cleanPath(p string) (string, error) {
 		return "", nil
 	}
 	if i := strings.IndexAny(p, "?#%"); i >= 0 {
-		return "", fmt.Errorf("must not contain %q: LiteLLM puts it into the request URL unescaped", p[i])
+		return "", fmt.Errorf("must not contain %q: LiteLLM puts it into the request URL unescaped", p[i:i+1])
 	}
 	for seg := range strings.SplitSeq(p, "/") {
 		switch seg {

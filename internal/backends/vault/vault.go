@@ -282,7 +282,7 @@ func validateName(name string) error {
 	if i := strings.IndexAny(name, "?#%"); i >= 0 {
 		what := map[byte]string{'?': "starts the URL's query string", '#': "starts the URL's fragment", '%': "starts a percent-escape that Vault decodes"}[name[i]]
 		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: LiteLLM's Vault reader puts the name into the request URL unescaped, where %q %s, so LiteLLM could never read this secret; use a name without %q, %q or %q",
-			Kind, q, name[i], what, '?', '#', '%')
+			Kind, q, name[i:i+1], what, "?", "#", "%")
 	}
 	for i, r := range name {
 		if r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
