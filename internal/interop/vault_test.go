@@ -400,7 +400,8 @@ func (g *namespaceGuard) start(t *testing.T, target string) string {
 			g.mu.Unlock()
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
-			_, _ = fmt.Fprintf(w, `{"errors":["namespace %q not found"]}`, ns)
+			msg, _ := json.Marshal(map[string][]string{"errors": {"namespace " + ns + "/ not found"}})
+			_, _ = w.Write(msg)
 			return
 		}
 		proxy.ServeHTTP(w, r)

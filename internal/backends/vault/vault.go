@@ -55,10 +55,14 @@
 // ("key") of the secret's data, so values must be UTF-8 text (Caps.Binary is
 // false). The version is the KV version number. Names are path segments: a
 // name must not start or end with "/", contain "//" or a "." segment, or be
-// longer than 512 bytes; any other character is escaped in the URL ("a?b=1"
-// and "a: b" are fine).
+// longer than 512 bytes. Names LiteLLM's reader cannot address are refused
+// too (see ValidateName): "?", "#", "%", white space at either end, control
+// characters. Every other character is escaped in the URL ("a: b" is fine).
 //
-// Put reads the secret's metadata and writes with check-and-set
+// Put reads the secret's metadata and the data of its current version, and
+// writes the data back with the value (data_key) and the description
+// ("description", where LiteLLM's async_write_secret puts it) replaced and
+// every other field kept, with check-and-set
 // (options.cas = current_version, 0 for a new secret), so two writers never
 // silently overwrite each other: the loser gets FailedPrecondition, which the
 // layer does not retry. A write on top of a deleted (soft-deleted) latest
@@ -73,7 +77,8 @@
 // # Description and tags
 //
 // They live in the secret's custom_metadata: the description under the key
-// "description", each tag k under the key "tag:k". Other custom_metadata keys
+// "description", each tag k under the key "tag:k". The description is also
+// written into the data field "description" with each new value. Other custom_metadata keys
 // are left as they are. Vault's limits apply and are checked before any
 // write, as InvalidArgument: at most 64 keys in all, keys of at most 128 bytes
 // (so tag names of at most 124), values of 1 to 512 bytes (an empty tag value
@@ -84,7 +89,8 @@
 // What the token's policies need, per operation (with mount "secret"):
 //
 //	read            read on secret/data/<name>
-//	write           read on secret/metadata/<name> (check-and-set),
+//	write           read on secret/metadata/<name> (check-and-set) and on
+//	                secret/data/<name> (the fields kept),
 //	                create (new) / update (existing) on secret/data/<name>,
 //	                update on secret/metadata/<name> when description or
 //	                tags change
