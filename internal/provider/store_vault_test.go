@@ -675,6 +675,42 @@ resource "llmsecret_secret" "test" {
 	}
 }
 
+// TestAccVaultSecret_namesLiteLLMCannotAddress: names LiteLLM's Vault
+// reader cannot address (it puts the name into its request URL unescaped)
+// fail at plan, before anything is written, with an error naming the
+// secret, the store and the rule.
+func TestAccVaultSecret_namesLiteLLMCannotAddress(t *testing.T) {
+	s := startVault(t)
+	p := vaultProvider(s, s.RootToken, readWrite, "")
+	var steps []resource.TestStep
+	for _, tc := range []struct{ name, rule string }{
+		{"OPENAI_API_KEY?v=2", `"?" starts the URL's query string`},
+		{"team/key#1", `"#" starts the URL's fragment`},
+		{"discount-100%", `"%" starts a percent-escape`},
+		{"OPENAI_API_KEY ", "white space at its start or end"},
+	} {
+		steps = append(steps, resource.TestStep{
+			Config: p + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %q
+  value_wo         = "sk-never-written-0001"
+  value_wo_version = 1
+}
+`, tc.name),
+			PlanOnly:    true,
+			ExpectError: phrase("hashicorp_vault", "secret name", strconv.Quote(tc.name), tc.rule),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if keys, err := s.Client(t).Logical().List("secret/metadata"); err != nil || keys != nil {
+		t.Errorf("vault: secret/ after refused plans: got %v, %v; want nothing written", keys, err)
+	}
+}
+
 // TestAccVault_appRole: AppRole login through the approle block, at a
 // non-default mount; it wins over a token in the same block (a bad one here,
 // which would fail every request).
