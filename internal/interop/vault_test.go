@@ -267,7 +267,8 @@ func pyStr(t *testing.T, s string) string {
 
 // TestInteropVault_LiteLLMWritesWeReadAndUpdate: a secret LiteLLM wrote
 // (async_write_secret, with a description it keeps in the KV data) is read
-// by our data source; then our resource imports and updates it: the new
+// by our data source and our ephemeral resource; then our resource imports
+// and updates it: the new
 // KV version keeps LiteLLM's description field, and LiteLLM reads the new
 // value.
 func TestInteropVault_LiteLLMWritesWeReadAndUpdate(t *testing.T) {
@@ -315,6 +316,20 @@ resource "llmsecret_secret" "adopted" {
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("version"), knownvalue.StringExact("1")),
 				},
 			},
+			ephemeralStep(resource.TestStep{
+				Config: provider + fmt.Sprintf(`
+ephemeral "llmsecret_secret" "from_litellm" { name = %q }
+
+provider "echo" {
+  data = ephemeral.llmsecret_secret.from_litellm
+}
+
+resource "echo" "test" {}
+`, name),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.test", tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact(litellmValue)),
+				},
+			}),
 			{
 				Config: updateConfig,
 				ConfigStateChecks: []statecheck.StateCheck{

@@ -120,6 +120,10 @@ func TestNameRules(t *testing.T) {
 	s := plainServer(t)
 	b := newBackend(t, tokenOptions(s))
 	store := newStore(t, b, 1)
+	nv, ok := b.(backends.NameValidator)
+	if !ok {
+		t.Fatal("the vault backend is not a backends.NameValidator")
+	}
 	for name, rule := range map[string]string{
 		"/a": "start or end", "a/": "start or end", "/": "start or end", "a//b": "//", "./a": `"."`, "a/./b": `"."`, "a/.": `"."`, ".": `"."`,
 		strings.Repeat("n", 513): "at most 512 bytes",
@@ -132,7 +136,7 @@ func TestNameRules(t *testing.T) {
 		"OPENAI_API_KEY\u00a0":   "white space at its start or end",
 	} {
 		// The store's own validator, as the layer calls it at plan.
-		err := b.(backends.NameValidator).ValidateName(name)
+		err := nv.ValidateName(name)
 		what := fmt.Sprintf("ValidateName(%.40q)", name)
 		wantCode(t, what, err, backends.InvalidArgument)
 		wantContains(t, what, err, "hashicorp_vault", rule)
@@ -144,7 +148,7 @@ func TestNameRules(t *testing.T) {
 	// LiteLLM's raise_if_unsafe_secret_name rules, checked by the store's
 	// validator itself.
 	for _, name := range []string{"a\x00b", "a\tb", "a\x7fb", "a\u0085b", "a\u2028b", "a\u2029b", "..", "a/../b"} {
-		wantCode(t, fmt.Sprintf("ValidateName(%q)", name), b.(backends.NameValidator).ValidateName(name), backends.InvalidArgument)
+		wantCode(t, fmt.Sprintf("ValidateName(%q)", name), nv.ValidateName(name), backends.InvalidArgument)
 	}
 	base := uniq(t, "n")
 	for _, name := range []string{
