@@ -267,8 +267,8 @@ func (b *backend) Caps() backends.Caps {
 // Vault decodes (or refuses); and it refuses, as LiteLLM's
 // raise_if_unsafe_secret_name does, ".." path segments and control
 // characters (C0, DEL, C1, U+2028, U+2029). White space at either end is
-// refused too: LiteLLM's settings and references are trimmed, so such a
-// name is never the one the gateway asks for.
+// refused too: it is lost on the way to LiteLLM (YAML drops it from an
+// unquoted os.environ/ reference), so the gateway would ask for another name.
 func (b *backend) ValidateName(name string) error {
 	return validateName(name)
 }
@@ -283,7 +283,7 @@ func validateName(name string) error {
 	case strings.Contains(name, "//"):
 		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q (an empty path segment)", Kind, q, "//")
 	case pyStrip(name) != name:
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: it has white space at its start or end, which LiteLLM's Vault reader never asks for; remove it", Kind, q)
+		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: it has white space at its start or end, which is lost on the way to LiteLLM (YAML drops it from an unquoted os.environ/ reference), so the gateway would ask for another name; remove it", Kind, q)
 	}
 	if i := strings.IndexAny(name, "?#%"); i >= 0 {
 		what := map[byte]string{'?': "starts the URL's query string", '#': "starts the URL's fragment", '%': "starts a percent-escape that Vault decodes"}[name[i]]
