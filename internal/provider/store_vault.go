@@ -73,8 +73,8 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 		Address:         m.Address.ValueString(),
 		Token:           m.Token.ValueString(),
 		Namespace:       m.Namespace.ValueString(),
-		LoginNamespace:  m.LoginNamespace.ValueString(),
-		SecretNamespace: m.SecretNamespace.ValueString(),
+		LoginNamespace:  m.LoginNamespace.ValueStringPointer(), // nil when unset; "" is the root namespace, as in LiteLLM
+		SecretNamespace: m.SecretNamespace.ValueStringPointer(),
 		Mount:           m.Mount.ValueString(),
 		PathPrefix:      m.PathPrefix.ValueString(),
 		DataKey:         m.DataKey.ValueString(),
@@ -97,7 +97,7 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 // vaultPolicyDoc is the policy paragraph of the block's description, with
 // mount "secret" and no path prefix.
 const vaultPolicyDoc = "The token's policies need, per operation: read a secret: `read` on `secret/data/<name>`; write: `read` on " +
-	"`secret/metadata/<name>` (check-and-set) and `create` (new secret) or `update` (existing) on " +
+	"`secret/metadata/<name>` (check-and-set) and `secret/data/<name>` (the fields kept), and `create` (new secret) or `update` (existing) on " +
 	"`secret/data/<name>`, plus `update` on `secret/metadata/<name>` when `description` or `tags` change; " +
 	"`deletion_policy = \"delete\"`: `delete` on `secret/metadata/<name>`; `soft_delete`: `delete` on " +
 	"`secret/data/<name>`. A refused request fails naming the path and the missing capability."
@@ -106,14 +106,17 @@ func vaultSchema() schema.SingleNestedAttribute {
 	return nested(fmt.Sprintf("HashiCorp Vault (or HCP Vault), KV version 2 secrets engine, as LiteLLM's "+
 		"`hashicorp_vault` reads it: each name is the KV secret `<mount>/data/<path_prefix>/<name>` and its value the "+
 		"string field `data_key` (default `key`) of the secret's data; `version` is the KV version. Writes use "+
-		"check-and-set, so two writers never silently overwrite each other. `description` and `tags` live in the "+
+		"check-and-set, so two writers never silently overwrite each other, and keep the other fields of the secret's "+
+		"data (LiteLLM keeps a `description` there; the description is written to that field too). Names LiteLLM's "+
+		"reader cannot address (`?`, `#`, `%%`, white space at either end) are refused at plan. `description` and `tags` live in the "+
 		"secret's `custom_metadata` (keys `description` and `tag:<name>`). `deletion_policy = \"delete\"` deletes the "+
 		"metadata and every version; `soft_delete` deletes the latest version (`vault kv undelete` recovers it), and "+
 		"writing the name again creates a new version. "+
 		"Authentication, in LiteLLM's priority: AppRole (`approle`), then TLS certificate login (`tls.client_cert_file` "+
 		"+ `tls.client_key_file`), then `token`. A login happens at the first request, serves the whole run, and its "+
 		"token is renewed (or a new login made) before it expires. Every attribute falls back "+
-		"to LiteLLM's variable (`HCP_VAULT_*`), then to Vault's own (`VAULT_*`), then to its default, so the block can be "+
+		"to LiteLLM's variable (`HCP_VAULT_*`), then to Vault's own where it has one (`VAULT_ADDR`, `VAULT_TOKEN`, "+
+		"`VAULT_CACERT`, `VAULT_SKIP_VERIFY`; never `VAULT_NAMESPACE`, which LiteLLM does not read), then to its default, so the block can be "+
 		"left out entirely. %s See the [HashiCorp Vault guide](guides/hashicorp_vault.md).", vaultPolicyDoc),
 		map[string]schema.Attribute{
 			"address": str(fmt.Sprintf("Vault URL, `http(s)://host[:port]`. Falls back to `HCP_VAULT_ADDR`, then "+
@@ -122,20 +125,24 @@ func vaultSchema() schema.SingleNestedAttribute {
 				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`. It is used as given (not renewed): give it a TTL that covers " +
 				"the run. One of `token`, `approle` or the `tls` client certificate is required."),
 			"namespace": str("Vault Enterprise / HCP Vault namespace of every request, e.g. `admin/team`. Falls back to " +
-				"`HCP_VAULT_NAMESPACE`, then `VAULT_NAMESPACE`; none (the root namespace) by default. It is the default " +
-				"of `login_namespace` and `secret_namespace`."),
+				"`HCP_VAULT_NAMESPACE`; none (the root namespace) by default. `VAULT_NAMESPACE` is ignored: LiteLLM does " +
+				"not read it. It is the default of `login_namespace` and `secret_namespace`. White space, then `/`, is " +
+				"trimmed from the ends, as LiteLLM does."),
 			"login_namespace": str("Namespace of login and token requests (the auth method lives there), when it " +
-				"differs from the secrets' namespace. Falls back to `HCP_VAULT_LOGIN_NAMESPACE`, then `namespace`."),
-			"secret_namespace": str("Namespace of the KV requests. Falls back to `HCP_VAULT_SECRET_NAMESPACE`, then " +
-				"`namespace`."),
+				"differs from the secrets' namespace. Falls back to `HCP_VAULT_LOGIN_NAMESPACE` (even when set to an " +
+				"empty string), then `namespace`. `\"\"` is the root namespace, as in LiteLLM."),
+			"secret_namespace": str("Namespace of the KV requests. Falls back to `HCP_VAULT_SECRET_NAMESPACE` (even " +
+				"when set to an empty string), then `namespace`. `\"\"` is the root namespace, as in LiteLLM."),
 			"mount": str(fmt.Sprintf("Path of the KV version 2 secrets engine. Falls back to `HCP_VAULT_MOUNT_NAME`; "+
-				"default `%s`.", vault.DefaultMount)),
+				"default `%s`. White space, then `/`, is trimmed from the ends, and a mount left empty is `%s`, "+
+				"as LiteLLM does.", vault.DefaultMount, vault.DefaultMount)),
 			"path_prefix": str("Path put between the mount and every name, e.g. `litellm` for " +
-				"`secret/data/litellm/<name>`. Falls back to `HCP_VAULT_PATH_PREFIX`; none by default. (This is Vault's " +
+				"`secret/data/litellm/<name>`. Falls back to `HCP_VAULT_PATH_PREFIX`; none by default. Trimmed as " +
+				"`mount`. (This is Vault's " +
 				"own prefix; `key_management_settings.prefix_for_stored_virtual_keys` and an object's `prefix` are part " +
 				"of the name and show in `full_name`.)"),
 			"data_key": str(fmt.Sprintf("Field of the KV secret's data that holds the value. Default `%s`, as LiteLLM; "+
-				"no environment variable.", vault.DefaultDataKey)),
+				"no environment variable. The LiteLLM proxy always reads `%s`: another field is invisible to it.", vault.DefaultDataKey, vault.DefaultDataKey)),
 			"approle": nested("AppRole login, the first auth method tried: a login at "+
 				"`auth/<mount_path>/login` with `role_id` and `secret_id` when both are set (here or in the environment).",
 				map[string]schema.Attribute{

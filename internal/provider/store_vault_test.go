@@ -675,6 +675,42 @@ resource "llmsecret_secret" "test" {
 	}
 }
 
+// TestAccVaultSecret_namesLiteLLMCannotAddress: names LiteLLM's Vault
+// reader cannot address (it puts the name into its request URL unescaped)
+// fail at plan, before anything is written, with an error naming the
+// secret, the store and the rule.
+func TestAccVaultSecret_namesLiteLLMCannotAddress(t *testing.T) {
+	s := startVault(t)
+	p := vaultProvider(s, s.RootToken, readWrite, "")
+	var steps []resource.TestStep
+	for _, tc := range []struct{ name, rule string }{
+		{"OPENAI_API_KEY?v=2", `"?" starts the URL's query string`},
+		{"team/key#1", `"#" starts the URL's fragment`},
+		{"discount-100%", `"%" starts a percent-escape`},
+		{"OPENAI_API_KEY ", "white space at its start or end"},
+	} {
+		steps = append(steps, resource.TestStep{
+			Config: p + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %q
+  value_wo         = "sk-never-written-0001"
+  value_wo_version = 1
+}
+`, tc.name),
+			PlanOnly:    true,
+			ExpectError: phrase("hashicorp_vault", "secret name", strconv.Quote(tc.name), tc.rule),
+		})
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps:                    steps,
+	})
+	if keys, err := s.Client(t).Logical().List("secret/metadata"); err != nil || keys != nil {
+		t.Errorf("vault: secret/ after refused plans: got %v, %v; want nothing written", keys, err)
+	}
+}
+
 // TestAccVault_appRole: AppRole login through the approle block, at a
 // non-default mount; it wins over a token in the same block (a bad one here,
 // which would fail every request).
@@ -993,8 +1029,8 @@ func TestVaultStoreOptions(t *testing.T) {
 	got.LookupEnv = nil
 	no := false
 	want := vault.Options{
-		Address: "https://vault.example.com:8200", Token: "tok", Namespace: "ns", LoginNamespace: "ns/login",
-		SecretNamespace: "ns/secrets", Mount: "kv", PathPrefix: "apps", DataKey: "value",
+		Address: "https://vault.example.com:8200", Token: "tok", Namespace: "ns",
+		Mount: "kv", PathPrefix: "apps", DataKey: "value",
 		AppRole: vault.AppRoleOptions{RoleID: "rid", SecretID: "sid", MountPath: "approle-ci"},
 		TLS:     vault.TLSOptions{CACertFile: "/ca.pem", ClientCertFile: "/c.pem", ClientKeyFile: "/k.pem", CertRole: "web", SkipVerify: &no},
 	}
@@ -1002,6 +1038,10 @@ func TestVaultStoreOptions(t *testing.T) {
 		t.Errorf("TLS.SkipVerify: got %v, want a pointer to false", got.TLS.SkipVerify)
 	}
 	got.TLS.SkipVerify, want.TLS.SkipVerify = nil, nil
+	if got.LoginNamespace == nil || *got.LoginNamespace != "ns/login" || got.SecretNamespace == nil || *got.SecretNamespace != "ns/secrets" {
+		t.Errorf("LoginNamespace, SecretNamespace: got %v and %v, want ns/login and ns/secrets", got.LoginNamespace, got.SecretNamespace)
+	}
+	got.LoginNamespace, got.SecretNamespace = nil, nil
 	if fmt.Sprintf("%#v", *got) != fmt.Sprintf("%#v", want) {
 		t.Errorf("Options:\n got %#v\nwant %#v", *got, want)
 	}
@@ -1020,6 +1060,12 @@ func TestVaultStoreOptions(t *testing.T) {
 	})
 	if got, err = vaultOptions(ctx, block(approle, tlsNoSkip, nil), env); err != nil || got.TLS.SkipVerify != nil {
 		t.Errorf("unset skip_verify: got %v, %v; want nil so VAULT_SKIP_VERIFY applies", got.TLS.SkipVerify, err)
+	}
+	// An unset login or secret namespace is nil (HCP_VAULT_*_NAMESPACE, then
+	// namespace, apply); an empty one is the root namespace, as in LiteLLM.
+	got, err = vaultOptions(ctx, block(approle, tls, map[string]attr.Value{"login_namespace": types.StringNull(), "secret_namespace": types.StringValue("")}), env)
+	if err != nil || got.LoginNamespace != nil || got.SecretNamespace == nil || *got.SecretNamespace != "" {
+		t.Errorf("null login_namespace, empty secret_namespace: got %v and %v (%v), want nil and a pointer to \"\"", got.LoginNamespace, got.SecretNamespace, err)
 	}
 	// A null block is all defaults.
 	if got, err = vaultOptions(ctx, types.ObjectNull(objType.AttrTypes), env); err != nil || got.Address != "" || got.AppRole != (vault.AppRoleOptions{}) {

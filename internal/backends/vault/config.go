@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -38,24 +39,31 @@ type Options struct {
 	// Token is a Vault token (token): HCP_VAULT_TOKEN, VAULT_TOKEN. It is
 	// used only when neither AppRole nor certificate login is configured.
 	Token string
-	// Namespace (namespace: HCP_VAULT_NAMESPACE, VAULT_NAMESPACE) is the
-	// default of LoginNamespace and SecretNamespace. Namespaces are a Vault
-	// Enterprise / HCP Vault feature.
+	// Namespace (namespace: HCP_VAULT_NAMESPACE) is the default of
+	// LoginNamespace and SecretNamespace. Namespaces are a Vault Enterprise /
+	// HCP Vault feature. Vault's own VAULT_NAMESPACE is never read: LiteLLM
+	// does not read it, so it would send writes where the gateway does not
+	// look.
 	Namespace string
 	// LoginNamespace is sent with login and token requests
-	// (login_namespace): HCP_VAULT_LOGIN_NAMESPACE, then Namespace.
-	LoginNamespace string
+	// (login_namespace): HCP_VAULT_LOGIN_NAMESPACE, then Namespace. As in
+	// LiteLLM, a set but empty value (here or in the variable) is the root
+	// namespace; nil is unset.
+	LoginNamespace *string
 	// SecretNamespace is sent with KV requests (secret_namespace):
-	// HCP_VAULT_SECRET_NAMESPACE, then Namespace.
-	SecretNamespace string
+	// HCP_VAULT_SECRET_NAMESPACE, then Namespace. As in LiteLLM, a set but
+	// empty value (here or in the variable) is the root namespace; nil is
+	// unset.
+	SecretNamespace *string
 	// Mount is the KV version 2 mount (mount): HCP_VAULT_MOUNT_NAME,
-	// "secret".
+	// "secret". As in LiteLLM, white space and then "/" are trimmed from
+	// its ends, and a mount left empty is "secret".
 	Mount string
 	// PathPrefix is put before every secret name (path_prefix):
-	// HCP_VAULT_PATH_PREFIX, none.
+	// HCP_VAULT_PATH_PREFIX, none. Trimmed as Mount; empty is none.
 	PathPrefix string
 	// DataKey is the field of the KV data that holds the value (data_key):
-	// "key".
+	// "key". White space around it is trimmed, as LiteLLM does.
 	DataKey string
 	// AppRole is the approle block.
 	AppRole AppRoleOptions
@@ -168,6 +176,24 @@ func (r *resolver) pick(attr, explicit string, vars ...string) string {
 	return ""
 }
 
+// pickSet is pick for the attributes where LiteLLM tells a set but empty
+// value from an unset one (the login and secret namespaces): explicit when
+// not nil, else the first variable that is set, even to "". ok is false when
+// nothing is set.
+func (r *resolver) pickSet(attr string, explicit *string, vars ...string) (string, bool) {
+	if explicit != nil {
+		r.sources[attr] = "hashicorp_vault." + attr
+		return *explicit, true
+	}
+	for _, v := range vars {
+		if val, ok := r.lookup(v); ok {
+			r.sources[attr] = v
+			return val, true
+		}
+	}
+	return "", false
+}
+
 // orDefault returns v, or def recorded as the default.
 func (r *resolver) orDefault(attr, v, def string) string {
 	if v != "" {
@@ -208,17 +234,23 @@ func (o *Options) Resolve() (Resolved, error) {
 
 	res.Address = r.orDefault("address", r.pick("address", opts.Address, "HCP_VAULT_ADDR", "VAULT_ADDR"), DefaultAddress)
 	res.Token = r.pick("token", opts.Token, "HCP_VAULT_TOKEN", "VAULT_TOKEN")
-	res.Namespace = trimNamespace(r.pick("namespace", opts.Namespace, "HCP_VAULT_NAMESPACE", "VAULT_NAMESPACE"))
-	res.LoginNamespace = trimNamespace(r.pick("login_namespace", opts.LoginNamespace, "HCP_VAULT_LOGIN_NAMESPACE"))
-	if res.LoginNamespace == "" {
-		res.LoginNamespace = res.Namespace
+	// Namespaces as LiteLLM reads them: HCP_VAULT_NAMESPACE is the default
+	// of the login and secret namespaces, each of which, when set at all
+	// (even empty, which is the root namespace), replaces it. VAULT_NAMESPACE
+	// is not read (and the api client's own reading of it is undone in New).
+	res.Namespace = trimPath(r.pick("namespace", opts.Namespace, "HCP_VAULT_NAMESPACE"))
+	res.LoginNamespace = res.Namespace
+	if v, ok := r.pickSet("login_namespace", opts.LoginNamespace, "HCP_VAULT_LOGIN_NAMESPACE"); ok {
+		res.LoginNamespace = trimPath(v)
 	}
-	res.SecretNamespace = trimNamespace(r.pick("secret_namespace", opts.SecretNamespace, "HCP_VAULT_SECRET_NAMESPACE"))
-	if res.SecretNamespace == "" {
-		res.SecretNamespace = res.Namespace
+	res.SecretNamespace = res.Namespace
+	if v, ok := r.pickSet("secret_namespace", opts.SecretNamespace, "HCP_VAULT_SECRET_NAMESPACE"); ok {
+		res.SecretNamespace = trimPath(v)
 	}
-	res.Mount = r.orDefault("mount", r.pick("mount", opts.Mount, "HCP_VAULT_MOUNT_NAME"), DefaultMount)
-	res.PathPrefix = r.pick("path_prefix", opts.PathPrefix, "HCP_VAULT_PATH_PREFIX")
+	// LiteLLM trims white space then "/" from the mount and the path prefix,
+	// and uses "secret" for a mount left empty.
+	res.Mount = r.orDefault("mount", trimPath(r.pick("mount", opts.Mount, "HCP_VAULT_MOUNT_NAME")), DefaultMount)
+	res.PathPrefix = trimPath(r.pick("path_prefix", opts.PathPrefix, "HCP_VAULT_PATH_PREFIX"))
 	res.DataKey = r.orDefault("data_key", r.pick("data_key", opts.DataKey), DefaultDataKey)
 	res.AppRole.RoleID = r.pick("approle.role_id", opts.AppRole.RoleID, "HCP_VAULT_APPROLE_ROLE_ID")
 	res.AppRole.SecretID = r.pick("approle.secret_id", opts.AppRole.SecretID, "HCP_VAULT_APPROLE_SECRET_ID")
@@ -244,9 +276,17 @@ func (o *Options) Resolve() (Resolved, error) {
 	return res, nil
 }
 
-// trimNamespace normalises a namespace path ("ns1/team/" and "/ns1/team"
-// are "ns1/team").
-func trimNamespace(ns string) string { return strings.Trim(ns, "/") }
+// trimPath trims a namespace, mount or path prefix as LiteLLM's
+// _sanitize_path_component does: Python's str.strip() (white space), then
+// strip("/"). " /ns1/team/ " is "ns1/team"; " / " is empty.
+func trimPath(p string) string { return strings.Trim(pyStrip(p), "/") }
+
+// pyStrip is Python's str.strip() without arguments: it trims the runes
+// Python's str.isspace() accepts, which are Go's unicode.IsSpace plus the
+// separators U+001C to U+001F.
+func pyStrip(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f) })
+}
 
 // check validates the resolved values and picks the auth method.
 func (r *Resolved) check() error {
@@ -277,7 +317,7 @@ func (r *Resolved) check() error {
 		}
 		*p.v = clean
 	}
-	if strings.TrimSpace(r.DataKey) == "" {
+	if r.DataKey = pyStrip(r.DataKey); r.DataKey == "" {
 		return backends.Errorf(backends.InvalidArgument, "%s must not be blank", r.source("data_key"))
 	}
 
@@ -313,11 +353,15 @@ func (r *Resolved) check() error {
 }
 
 // cleanPath trims slashes around p and refuses empty, "." and ".." segments
-// inside it.
+// inside it, and "?", "#" and "%", which LiteLLM's reader would put into its
+// request URL unescaped.
 func cleanPath(p string) (string, error) {
 	p = strings.Trim(p, "/")
 	if p == "" {
 		return "", nil
+	}
+	if i := strings.IndexAny(p, "?#%"); i >= 0 {
+		return "", fmt.Errorf("must not contain %q: LiteLLM puts it into the request URL unescaped", p[i:i+1])
 	}
 	for seg := range strings.SplitSeq(p, "/") {
 		switch seg {

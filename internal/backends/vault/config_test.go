@@ -28,10 +28,18 @@ func TestEnvFallbacks(t *testing.T) {
 		{"token", func(o *vault.Options, v string) { o.Token = v }, func(r vault.Resolved) string { return r.Token },
 			[]string{"HCP_VAULT_TOKEN", "VAULT_TOKEN"}, ""},
 		{"namespace", func(o *vault.Options, v string) { o.Namespace = v }, func(r vault.Resolved) string { return r.Namespace },
-			[]string{"HCP_VAULT_NAMESPACE", "VAULT_NAMESPACE"}, ""},
-		{"login_namespace", func(o *vault.Options, v string) { o.LoginNamespace = v }, func(r vault.Resolved) string { return r.LoginNamespace },
+			[]string{"HCP_VAULT_NAMESPACE"}, ""},
+		{"login_namespace", func(o *vault.Options, v string) {
+			if v != "" {
+				o.LoginNamespace = &v
+			}
+		}, func(r vault.Resolved) string { return r.LoginNamespace },
 			[]string{"HCP_VAULT_LOGIN_NAMESPACE"}, ""},
-		{"secret_namespace", func(o *vault.Options, v string) { o.SecretNamespace = v }, func(r vault.Resolved) string { return r.SecretNamespace },
+		{"secret_namespace", func(o *vault.Options, v string) {
+			if v != "" {
+				o.SecretNamespace = &v
+			}
+		}, func(r vault.Resolved) string { return r.SecretNamespace },
 			[]string{"HCP_VAULT_SECRET_NAMESPACE"}, ""},
 		{"mount", func(o *vault.Options, v string) { o.Mount = v }, func(r vault.Resolved) string { return r.Mount },
 			[]string{"HCP_VAULT_MOUNT_NAME"}, "secret"},
@@ -137,7 +145,15 @@ func TestEnvFallbacks(t *testing.T) {
 	}
 }
 
+// TestNamespaceFallbacks: namespaces resolve as LiteLLM's reader resolves
+// them. HCP_VAULT_NAMESPACE (or namespace) is the default of the login and
+// secret namespaces; HCP_VAULT_LOGIN_NAMESPACE and HCP_VAULT_SECRET_NAMESPACE
+// replace it whenever they are set, an empty one meaning the root namespace;
+// Vault's own VAULT_NAMESPACE is ignored, so a stray one cannot send writes
+// where LiteLLM does not read; white space, then "/", is trimmed from the
+// ends.
 func TestNamespaceFallbacks(t *testing.T) {
+	empty, admin, team := "", "admin", " /admin/team/ "
 	cases := []struct {
 		opts                vault.Options
 		env                 map[string]string
@@ -145,11 +161,17 @@ func TestNamespaceFallbacks(t *testing.T) {
 	}{
 		{vault.Options{}, nil, "", ""},
 		{vault.Options{Namespace: "admin/"}, nil, "admin", "admin"},
-		{vault.Options{}, map[string]string{"VAULT_NAMESPACE": "vns"}, "vns", "vns"},
+		{vault.Options{Namespace: " /admin/ "}, nil, "admin", "admin"},
+		{vault.Options{}, map[string]string{"VAULT_NAMESPACE": "vns"}, "", ""},
 		{vault.Options{}, map[string]string{"HCP_VAULT_NAMESPACE": "hns", "VAULT_NAMESPACE": "vns"}, "hns", "hns"},
 		{vault.Options{Namespace: "admin"}, map[string]string{"HCP_VAULT_LOGIN_NAMESPACE": "login"}, "login", "admin"},
 		{vault.Options{Namespace: "admin"}, map[string]string{"HCP_VAULT_SECRET_NAMESPACE": "team"}, "admin", "team"},
-		{vault.Options{Namespace: "admin", LoginNamespace: "admin", SecretNamespace: "admin/team"}, map[string]string{"HCP_VAULT_LOGIN_NAMESPACE": "x", "HCP_VAULT_SECRET_NAMESPACE": "y"}, "admin", "admin/team"},
+		{vault.Options{Namespace: "admin", LoginNamespace: &admin, SecretNamespace: &team}, map[string]string{"HCP_VAULT_LOGIN_NAMESPACE": "x", "HCP_VAULT_SECRET_NAMESPACE": "y"}, "admin", "admin/team"},
+		// Set but empty: the root namespace, not the default.
+		{vault.Options{}, map[string]string{"HCP_VAULT_NAMESPACE": "admin", "HCP_VAULT_SECRET_NAMESPACE": ""}, "admin", ""},
+		{vault.Options{}, map[string]string{"HCP_VAULT_NAMESPACE": "admin", "HCP_VAULT_LOGIN_NAMESPACE": ""}, "", "admin"},
+		{vault.Options{Namespace: "admin", SecretNamespace: &empty}, map[string]string{"HCP_VAULT_SECRET_NAMESPACE": "y"}, "admin", ""},
+		{vault.Options{}, map[string]string{"HCP_VAULT_NAMESPACE": "admin", "HCP_VAULT_SECRET_NAMESPACE": " / "}, "admin", ""},
 	}
 	for i, tc := range cases {
 		env := map[string]string{"VAULT_TOKEN": "t"}
@@ -163,6 +185,31 @@ func TestNamespaceFallbacks(t *testing.T) {
 		}
 		if r.LoginNamespace != tc.wantLogin || r.SecretNamespace != tc.wantSecr {
 			t.Errorf("case %d (%+v, env %v): got login %q secret %q, want %q and %q", i, tc.opts, tc.env, r.LoginNamespace, r.SecretNamespace, tc.wantLogin, tc.wantSecr)
+		}
+	}
+}
+
+// TestPathTrimming: mount and path_prefix are trimmed as LiteLLM's
+// _sanitize_path_component trims them (Python's strip(), then strip("/")),
+// and a mount left empty is "secret", LiteLLM's default.
+func TestPathTrimming(t *testing.T) {
+	cases := []struct {
+		mount, prefix, env    string
+		wantMount, wantPrefix string
+	}{
+		{" kv ", " app ", "", "kv", "app"},
+		{" /kv/ ", "\t/team/app/\n", "", "kv", "team/app"},
+		{"/", " / ", "", "secret", ""},
+		{"", "", " \x1f/kv2/ ", "kv2", ""},
+	}
+	for _, tc := range cases {
+		o := vault.Options{Token: "t", Mount: tc.mount, PathPrefix: tc.prefix, LookupEnv: envOf(map[string]string{"HCP_VAULT_MOUNT_NAME": tc.env})}
+		r, err := o.Resolve()
+		if err != nil {
+			t.Fatalf("mount %q prefix %q env %q: %v", tc.mount, tc.prefix, tc.env, err)
+		}
+		if r.Mount != tc.wantMount || r.PathPrefix != tc.wantPrefix {
+			t.Errorf("mount %q prefix %q (HCP_VAULT_MOUNT_NAME %q): got mount %q prefix %q, want %q and %q", tc.mount, tc.prefix, tc.env, r.Mount, r.PathPrefix, tc.wantMount, tc.wantPrefix)
 		}
 	}
 }
@@ -226,7 +273,8 @@ func TestConfigErrors(t *testing.T) {
 		{"CertRoleAlone", vault.Options{TLS: vault.TLSOptions{CertRole: "r"}}, nil, []string{"tls.cert_role", "client_cert_file"}},
 		{"BadAddress", vault.Options{Token: "t"}, map[string]string{"HCP_VAULT_ADDR": "127.0.0.1:8200"}, []string{"hashicorp_vault.address (from HCP_VAULT_ADDR)", "not a Vault URL"}},
 		{"AddressWithQuery", vault.Options{Token: "t", Address: "http://v:8200/?x=1"}, nil, []string{"hashicorp_vault.address", "query"}},
-		{"MountEmpty", vault.Options{Token: "t", Mount: "/"}, nil, []string{"hashicorp_vault.mount", "empty"}},
+		{"MountQuery", vault.Options{Token: "t", Mount: "kv?x"}, nil, []string{"hashicorp_vault.mount", "?"}},
+		{"PrefixPercent", vault.Options{Token: "t"}, map[string]string{"HCP_VAULT_PATH_PREFIX": "a%2Fb"}, []string{"hashicorp_vault.path_prefix (from HCP_VAULT_PATH_PREFIX)", "%"}},
 		{"MountDoubleSlash", vault.Options{Token: "t"}, map[string]string{"HCP_VAULT_MOUNT_NAME": "a//b"}, []string{"hashicorp_vault.mount (from HCP_VAULT_MOUNT_NAME)", "//"}},
 		{"PrefixDotDot", vault.Options{Token: "t", PathPrefix: "a/../b"}, nil, []string{"hashicorp_vault.path_prefix", ".."}},
 		{"BlankDataKey", vault.Options{Token: "t", DataKey: "  "}, nil, []string{"hashicorp_vault.data_key"}},

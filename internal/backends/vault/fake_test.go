@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,7 +49,7 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/v1/")
 	f.mu.Lock()
-	f.reqs = append(f.reqs, recorded{Method: r.Method, Path: path, Namespace: r.Header.Get("X-Vault-Namespace"), Token: r.Header.Get("X-Vault-Token")})
+	f.reqs = append(f.reqs, recorded{Method: r.Method, Path: path, Namespace: r.Header.Get("X-Vault-Namespace"), HasNamespace: len(r.Header.Values("X-Vault-Namespace")) > 0, Token: r.Header.Get("X-Vault-Token")})
 	reply, ok := f.replies[r.Method+" "+path]
 	f.mu.Unlock()
 	if !ok {
@@ -168,6 +169,73 @@ func TestNamespaceDefault(t *testing.T) {
 	reqs := f.requests()
 	if len(reqs) != 2 || reqs[0].Path != "auth/my-approle/login" || reqs[0].Namespace != "admin" || reqs[1].Path != "secret/data/x" || reqs[1].Namespace != "admin" {
 		t.Errorf("requests: got %+v, want the login and the read, both in namespace admin", reqs)
+	}
+}
+
+// TestStrayVaultNamespaceIgnored: VAULT_NAMESPACE in the process environment
+// (read by the vault api client itself, and once by this store) must not
+// send requests to a namespace LiteLLM does not read: LiteLLM reads only
+// HCP_VAULT_*. With it set and no namespace configured, no request carries
+// an X-Vault-Namespace header; an empty HCP_VAULT_SECRET_NAMESPACE beside
+// HCP_VAULT_NAMESPACE sends the KV requests to the root namespace, as
+// LiteLLM does, while the login keeps HCP_VAULT_NAMESPACE.
+func TestStrayVaultNamespaceIgnored(t *testing.T) {
+	t.Setenv("VAULT_NAMESPACE", "stray")
+	t.Setenv("VAULT_TOKEN", "")
+	for _, tc := range []struct {
+		label         string
+		env           map[string]string
+		login, kv     string
+		loginNS, kvNS bool
+	}{
+		{"NoNamespace", map[string]string{}, "", "", false, false},
+		{"EmptySecretNamespace", map[string]string{"HCP_VAULT_NAMESPACE": "admin", "HCP_VAULT_SECRET_NAMESPACE": ""}, "admin", "", true, false},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			f, addr := newFakeVault(t, map[string]fakeReply{
+				"PUT auth/approle/login":  {200, fakeLogin, nil},
+				"GET secret/metadata/app": {404, `{"errors":[]}`, nil},
+				"PUT secret/data/app":     {200, `{"data":{"version":1}}`, nil},
+			})
+			// The process environment (os.LookupEnv), HCP_VAULT_* from env.
+			for _, v := range []string{"HCP_VAULT_NAMESPACE", "HCP_VAULT_LOGIN_NAMESPACE", "HCP_VAULT_SECRET_NAMESPACE"} {
+				if val, ok := tc.env[v]; ok {
+					t.Setenv(v, val)
+				} else {
+					unsetEnv(t, v)
+				}
+			}
+			b, err := vault.New(context.Background(), &vault.Options{Address: addr, AppRole: vault.AppRoleOptions{RoleID: "r", SecretID: "s"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+			if _, err := b.Put(context.Background(), backends.WriteRequest{Name: "app", Value: []byte("v")}); err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			reqs := f.requests()
+			if len(reqs) != 3 {
+				t.Fatalf("requests: got %+v, want the login, the metadata read and the write", reqs)
+			}
+			for _, r := range reqs {
+				wantNS, want := tc.kv, tc.kvNS
+				if r.Path == "auth/approle/login" {
+					wantNS, want = tc.login, tc.loginNS
+				}
+				if r.HasNamespace != want || r.Namespace != wantNS {
+					t.Errorf("%s %s: got X-Vault-Namespace %q (sent: %t), want %q (sent: %t); VAULT_NAMESPACE=stray must not count", r.Method, r.Path, r.Namespace, r.HasNamespace, wantNS, want)
+				}
+			}
+		})
+	}
+}
+
+// unsetEnv unsets v for the test and restores it after.
+func unsetEnv(t *testing.T, v string) {
+	t.Helper()
+	t.Setenv(v, "") // registers the restore
+	if err := os.Unsetenv(v); err != nil {
+		t.Fatal(err)
 	}
 }
 

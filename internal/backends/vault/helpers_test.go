@@ -118,8 +118,10 @@ type recorded struct {
 	Path      string // unescaped, without /v1/
 	RawPath   string // as sent
 	Namespace string
-	Token     string
-	Status    int
+	// HasNamespace: the request carried an X-Vault-Namespace header at all.
+	HasNamespace bool
+	Token        string
+	Status       int
 }
 
 // recorder records the requests a backend sends, then forwards them.

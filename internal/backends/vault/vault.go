@@ -55,10 +55,14 @@
 // ("key") of the secret's data, so values must be UTF-8 text (Caps.Binary is
 // false). The version is the KV version number. Names are path segments: a
 // name must not start or end with "/", contain "//" or a "." segment, or be
-// longer than 512 bytes; any other character is escaped in the URL ("a?b=1"
-// and "a: b" are fine).
+// longer than 512 bytes. Names LiteLLM's reader cannot address are refused
+// too (see ValidateName): "?", "#", "%", white space at either end, control
+// characters. Every other character is escaped in the URL ("a: b" is fine).
 //
-// Put reads the secret's metadata and writes with check-and-set
+// Put reads the secret's metadata and the data of its current version, and
+// writes the data back with the value (data_key) and the description
+// ("description", where LiteLLM's async_write_secret puts it) replaced and
+// every other field kept, with check-and-set
 // (options.cas = current_version, 0 for a new secret), so two writers never
 // silently overwrite each other: the loser gets FailedPrecondition, which the
 // layer does not retry. A write on top of a deleted (soft-deleted) latest
@@ -73,7 +77,8 @@
 // # Description and tags
 //
 // They live in the secret's custom_metadata: the description under the key
-// "description", each tag k under the key "tag:k". Other custom_metadata keys
+// "description", each tag k under the key "tag:k". The description is also
+// written into the data field "description" with each new value. Other custom_metadata keys
 // are left as they are. Vault's limits apply and are checked before any
 // write, as InvalidArgument: at most 64 keys in all, keys of at most 128 bytes
 // (so tag names of at most 124), values of 1 to 512 bytes (an empty tag value
@@ -84,7 +89,8 @@
 // What the token's policies need, per operation (with mount "secret"):
 //
 //	read            read on secret/data/<name>
-//	write           read on secret/metadata/<name> (check-and-set),
+//	write           read on secret/metadata/<name> (check-and-set) and on
+//	                secret/data/<name> (the fields kept),
 //	                create (new) / update (existing) on secret/data/<name>,
 //	                update on secret/metadata/<name> when description or
 //	                tags change
@@ -114,6 +120,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -253,8 +260,20 @@ func (b *backend) Caps() backends.Caps {
 	return backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, ImmediateDelete: true}
 }
 
-// ValidateName implements backends.NameValidator.
+// ValidateName implements backends.NameValidator. Besides Vault's own
+// limits on KV paths, it refuses what LiteLLM's reader cannot address: it
+// puts the name into the request URL unescaped (after the mount and path
+// prefix), so "?" would start a query, "#" a fragment, and "%" an escape
+// Vault decodes (or refuses); and it refuses, as LiteLLM's
+// raise_if_unsafe_secret_name does, ".." path segments and control
+// characters (C0, DEL, C1, U+2028, U+2029). White space at either end is
+// refused too: it is lost on the way to LiteLLM (YAML drops it from an
+// unquoted os.environ/ reference), so the gateway would ask for another name.
 func (b *backend) ValidateName(name string) error {
+	return validateName(name)
+}
+
+func validateName(name string) error {
 	q := backends.QuoteName(name)
 	switch {
 	case len(name) > maxNameBytes:
@@ -263,10 +282,22 @@ func (b *backend) ValidateName(name string) error {
 		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not start or end with %q", Kind, q, "/")
 	case strings.Contains(name, "//"):
 		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q (an empty path segment)", Kind, q, "//")
+	case pyStrip(name) != name:
+		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: it has white space at its start or end, which is lost on the way to LiteLLM (YAML drops it from an unquoted os.environ/ reference), so the gateway would ask for another name; remove it", Kind, q)
+	}
+	if i := strings.IndexAny(name, "?#%"); i >= 0 {
+		what := map[byte]string{'?': "starts the URL's query string", '#': "starts the URL's fragment", '%': "starts a percent-escape that Vault decodes"}[name[i]]
+		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: LiteLLM's Vault reader puts the name into the request URL unescaped, where %q %s, so LiteLLM could never read this secret; use a name without %q, %q or %q",
+			Kind, q, name[i:i+1], what, "?", "#", "%")
+	}
+	for i, r := range name {
+		if r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
+			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: LiteLLM's Vault reader refuses names with control character %U (at byte %d)", Kind, q, r, i)
+		}
 	}
 	for seg := range strings.SplitSeq(name, "/") {
-		if seg == "." {
-			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q as a path segment", Kind, q, ".")
+		if seg == "." || seg == ".." {
+			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q as a path segment", Kind, q, seg)
 		}
 	}
 	return nil
@@ -428,6 +459,14 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 		return "", backends.Errorf(backends.InvalidArgument, "Vault allows at most %d custom_metadata keys per secret; the description and %d tags of %s, with the %d other keys it has, make %d",
 			maxCustomMetadataKeys, len(req.Tags), b.kvPath("metadata", req.Name), len(custom)-len(own), len(custom))
 	}
+	fields, err := b.readFields(ctx, req.Name, meta)
+	if err != nil {
+		return "", err
+	}
+	data, err := b.newData(fields, req, meta.custom[descriptionKey])
+	if err != nil {
+		return "", err
+	}
 
 	p := b.kvPath("data", req.Name)
 	capability := "update"
@@ -441,7 +480,7 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 		ns:         nsSecret,
 		auth:       true,
 		body: map[string]any{
-			"data":    map[string]string{b.res.DataKey: string(req.Value)},
+			"data":    data,
 			"options": map[string]any{"cas": meta.current},
 		},
 	})
@@ -471,6 +510,80 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 		}
 	}
 	return wr.Data.Version.String(), nil
+}
+
+// readFields returns the data fields of the secret's current version, which
+// a write keeps (LiteLLM keeps a description there, other tools their own
+// fields). A secret that is new, or whose current version is deleted or
+// destroyed, has none. The version is read by number, so a writer that adds
+// a version between the metadata read and this one makes the check-and-set
+// write fail rather than drop its fields.
+func (b *backend) readFields(ctx context.Context, name string, meta *kvMetadata) (map[string]json.RawMessage, error) {
+	if !meta.exists || meta.current == 0 {
+		return nil, nil
+	}
+	p := b.kvPath("data", name)
+	ans, err := b.do(ctx, &request{
+		method: http.MethodGet, path: p, capability: "read", ns: nsSecret, auth: true,
+		query:  url.Values{"version": {strconv.FormatUint(meta.current, 10)}},
+		accept: []int{http.StatusNotFound},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the fields of version %d to keep them: %w", meta.current, err)
+	}
+	if ans.status == http.StatusNotFound {
+		return nil, nil // deleted or destroyed: nothing to keep
+	}
+	var rd struct {
+		Data *struct {
+			Data map[string]json.RawMessage `json:"data"`
+		} `json:"data"`
+	}
+	if err := decode(ans.body, &rd); err != nil {
+		return nil, backends.Errorf(backends.Internal, "Vault's answer to GET %s (version %d) is not a KV secret: %w", p, meta.current, err)
+	}
+	if rd.Data == nil {
+		return nil, nil
+	}
+	return rd.Data.Data, nil
+}
+
+// newData is the data of the version a write creates: the fields of the
+// current version, the value under data_key, and the description under
+// "description", where LiteLLM's async_write_secret puts it. Without a
+// description, a "description" field this store wrote (it equals the
+// description in custom_metadata) is dropped, and any other one kept.
+func (b *backend) newData(fields map[string]json.RawMessage, req backends.WriteRequest, oldDescription string) (map[string]json.RawMessage, error) {
+	data := make(map[string]json.RawMessage, len(fields)+2)
+	maps.Copy(data, fields)
+	enc := func(s string) (json.RawMessage, error) {
+		raw, err := json.Marshal(s)
+		if err != nil {
+			return nil, backends.Errorf(backends.Internal, "encoding a field of %s as JSON failed", b.kvPath("data", req.Name))
+		}
+		return raw, nil
+	}
+	if b.res.DataKey != descriptionKey {
+		switch {
+		case req.Description != "":
+			raw, err := enc(req.Description)
+			if err != nil {
+				return nil, err
+			}
+			data[descriptionKey] = raw
+		case oldDescription != "":
+			var cur string
+			if json.Unmarshal(data[descriptionKey], &cur) == nil && cur == oldDescription {
+				delete(data, descriptionKey)
+			}
+		}
+	}
+	raw, err := enc(string(req.Value))
+	if err != nil {
+		return nil, err
+	}
+	data[b.res.DataKey] = raw
+	return data, nil
 }
 
 // UpdateMetadata implements backends.MetadataUpdater.

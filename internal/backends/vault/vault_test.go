@@ -110,20 +110,49 @@ func TestNewMakesNoRequest(t *testing.T) {
 	}
 }
 
+// TestNameRules: besides Vault's own KV path rules, names LiteLLM's reader
+// cannot address are refused: it puts the name into its request URL
+// unescaped, so "?", "#" and "%" change the URL, and it refuses control
+// characters and ".." segments itself. White space at either end is refused
+// too. Every other name is escaped by this store and lands at the KV path it
+// spells.
 func TestNameRules(t *testing.T) {
 	s := plainServer(t)
 	b := newBackend(t, tokenOptions(s))
 	store := newStore(t, b, 1)
-	for _, name := range []string{"/a", "a/", "/", "a//b", "./a", "a/./b", "a/.", ".", strings.Repeat("n", 513)} {
-		err := store.ValidateName(name)
-		wantCode(t, fmt.Sprintf("ValidateName(%.40q)", name), err, backends.InvalidArgument)
-		wantContains(t, fmt.Sprintf("ValidateName(%.40q)", name), err, "hashicorp_vault")
+	nv, ok := b.(backends.NameValidator)
+	if !ok {
+		t.Fatal("the vault backend is not a backends.NameValidator")
 	}
-	// Names are escaped, never read as query or fragment, and land at the
-	// KV path they spell.
+	for name, rule := range map[string]string{
+		"/a": "start or end", "a/": "start or end", "/": "start or end", "a//b": "//", "./a": `"."`, "a/./b": `"."`, "a/.": `"."`, ".": `"."`,
+		strings.Repeat("n", 513): "at most 512 bytes",
+		"a?b=1":                  `"?" starts the URL's query string`,
+		"a#frag":                 `"#" starts the URL's fragment`,
+		"a%2Fb":                  `"%" starts a percent-escape`,
+		"100%":                   `"%"`,
+		" OPENAI_API_KEY":        "white space at its start or end",
+		"OPENAI_API_KEY ":        "white space at its start or end",
+		"OPENAI_API_KEY\u00a0":   "white space at its start or end",
+	} {
+		// The store's own validator, as the layer calls it at plan.
+		err := nv.ValidateName(name)
+		what := fmt.Sprintf("ValidateName(%.40q)", name)
+		wantCode(t, what, err, backends.InvalidArgument)
+		wantContains(t, what, err, "hashicorp_vault", rule)
+		if len(name) < 100 {
+			wantContains(t, what, err, backends.QuoteName(name))
+		}
+		wantCode(t, "Store."+what, store.ValidateName(name), backends.InvalidArgument)
+	}
+	// LiteLLM's raise_if_unsafe_secret_name rules, checked by the store's
+	// validator itself.
+	for _, name := range []string{"a\x00b", "a\tb", "a\x7fb", "a\u0085b", "a\u2028b", "a\u2029b", "..", "a/../b"} {
+		wantCode(t, fmt.Sprintf("ValidateName(%q)", name), nv.ValidateName(name), backends.InvalidArgument)
+	}
 	base := uniq(t, "n")
 	for _, name := range []string{
-		base + "-a?b=1", base + "-a: b", base + "-a#frag", base + "-a%2Fb", base + "-a+b;c", base + "/nested/ключ 🔑",
+		base + "-a: b", base + "-a+b;c", base + "/nested/ключ 🔑", base + "-a&b=c", base + "-[x]|^",
 		base + "-a..", "..a-" + base, strings.Repeat("x", 512-len(base)-1) + "-" + base,
 	} {
 		if err := store.ValidateName(name); err != nil {
@@ -141,6 +170,67 @@ func TestNameRules(t *testing.T) {
 		if err := store.Delete(context.Background(), name, backends.DeleteForever); err != nil {
 			t.Errorf("Delete(%q): %v", name, err)
 		}
+	}
+}
+
+// TestWriteKeepsDataFields: a write replaces the value (data_key) and keeps
+// every other field of the current version's data, e.g. the description
+// LiteLLM's async_write_secret stores there; our description goes to that
+// same field (and to custom_metadata). A field we wrote is dropped when the
+// description is removed; a foreign one stays.
+func TestWriteKeepsDataFields(t *testing.T) {
+	s := plainServer(t)
+	kv := s.Client(t).KVv2("secret")
+	store := newStore(t, newBackend(t, tokenOptions(s)), 1)
+	ctx := context.Background()
+	name := uniq(t, "fields")
+	// As LiteLLM writes: {"key": value, "description": description}, plus a
+	// field another tool added.
+	if _, err := kv.Put(ctx, name, map[string]any{"key": "litellm-value", "description": "written by LiteLLM", "rotation": map[string]any{"days": 30}}); err != nil {
+		t.Fatal(err)
+	}
+	data := func(wantVersion int) map[string]any {
+		t.Helper()
+		ver, d := s.KVVersion(t, name)
+		if ver != wantVersion {
+			t.Fatalf("version: got %d, want %d", ver, wantVersion)
+		}
+		return d
+	}
+	if _, err := store.Write(ctx, backends.WriteRequest{Name: name, Value: []byte("ours-1")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(2); d["key"] != "ours-1" || d["description"] != "written by LiteLLM" || fmt.Sprint(d["rotation"]) != "map[days:30]" || len(d) != 3 {
+		t.Errorf("after a write without description: got data %v, want the new key and LiteLLM's description and rotation kept", d)
+	}
+	if _, err := store.Write(ctx, backends.WriteRequest{Name: name, Value: []byte("ours-2"), Description: "managed by terraform"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(3); d["key"] != "ours-2" || d["description"] != "managed by terraform" || len(d) != 3 {
+		t.Errorf("after a write with a description: got data %v, want our description in the data field LiteLLM uses", d)
+	}
+	if meta, err := kv.GetMetadata(ctx, name); err != nil || meta.CustomMetadata["description"] != "managed by terraform" {
+		t.Errorf("custom_metadata: got %v, %v; want our description there too", meta, err)
+	}
+	if _, err := store.Write(ctx, backends.WriteRequest{Name: name, Value: []byte("ours-3")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(4); d["key"] != "ours-3" || d["description"] != nil || len(d) != 2 {
+		t.Errorf("after removing our description: got data %v, want it gone and rotation kept", d)
+	}
+	sec, err := store.Find(ctx, name)
+	if err != nil || string(sec.Value) != "ours-3" || sec.Description != "" {
+		t.Errorf("Find: got %v, %v; want the value ours-3 and no description", sec, err)
+	}
+	// A soft-deleted current version has no fields to keep.
+	if err := store.Delete(ctx, name, backends.DeleteSoft); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Write(ctx, backends.WriteRequest{Name: name, Value: []byte("fresh")}); err != nil {
+		t.Fatal(err)
+	}
+	if d := data(5); d["key"] != "fresh" || len(d) != 1 {
+		t.Errorf("after a write over a deleted version: got data %v, want only the value", d)
 	}
 }
 
