@@ -18,7 +18,11 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 
-	if err := plugin.Serve("registry.terraform.io/llmsecret/llmsecret", provider.New(version), debug); err != nil {
+	err := plugin.Serve("registry.terraform.io/llmsecret/llmsecret", provider.New(version), debug)
+	// The CLI has shut the plugin down: revoke login tokens and close
+	// connections before the process ends.
+	provider.CloseStores()
+	if err != nil {
 		log.Fatal(err.Error())
 	}
 }

@@ -6,6 +6,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -166,6 +167,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		"store": kind, "settings": settings.String(), "operation_timeout": timeouts.operation.String(),
 		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
 	})
+	openStores.add(store)
 	resp.DataSourceData = store
 	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation}
 	resp.EphemeralResourceData = store
@@ -215,4 +217,33 @@ func (p *LLMSecretProvider) DataSources(context.Context) []func() datasource.Dat
 // EphemeralResources implements provider.ProviderWithEphemeralResources.
 func (p *LLMSecretProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{NewSecretEphemeralResource}
+}
+
+// openStores are the stores Configure built in this process, closed by
+// CloseStores when the plugin exits: closing revokes what a store obtained
+// by logging in (a Vault login token), instead of leaving it valid until its
+// lease runs out.
+var openStores storeList
+
+type storeList struct {
+	mu     sync.Mutex
+	stores []*backends.Store
+}
+
+func (l *storeList) add(s *backends.Store) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stores = append(l.stores, s)
+}
+
+// CloseStores closes every store this process configured. The plugin's main
+// calls it when the CLI has shut the plugin down.
+func CloseStores() {
+	openStores.mu.Lock()
+	stores := openStores.stores
+	openStores.stores = nil
+	openStores.mu.Unlock()
+	for _, s := range stores {
+		_ = s.Close()
+	}
 }

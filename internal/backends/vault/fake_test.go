@@ -381,3 +381,46 @@ func TestErrorCode(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectNotFollowed: a Vault (or anything at its address) that answers
+// with a redirect does not get the provider to send the token, or a write,
+// to the redirect's target: the call fails, naming the redirect.
+func TestRedirectNotFollowed(t *testing.T) {
+	var elsewhere sync.Mutex
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Lock()
+		got = append(got, r.Method+" "+r.URL.Path+" token="+r.Header.Get("X-Vault-Token"))
+		elsewhere.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(other.Close)
+	f, addr := newFakeVault(t, map[string]fakeReply{
+		"PUT secret/data/REDIRECTED": {http.StatusTemporaryRedirect, ``, map[string]string{"Location": other.URL + "/v1/secret/data/REDIRECTED"}},
+		"GET secret/data/REDIRECTED": {http.StatusTemporaryRedirect, ``, map[string]string{"Location": other.URL + "/v1/secret/data/REDIRECTED"}},
+	})
+	b, err := vault.New(context.Background(), &vault.Options{Address: addr, Token: "hvs.the-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := backends.NewStore(b, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite}, Retry: backends.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	_, err = s.Write(context.Background(), backends.WriteRequest{Name: "REDIRECTED", Value: []byte("v")})
+	if err == nil || !strings.Contains(err.Error(), "redirect (HTTP 307)") || !strings.Contains(err.Error(), "does not follow redirects") {
+		t.Errorf("write answered with a redirect: got %v, want an error naming the redirect", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "hvs.the-token") {
+		t.Errorf("the error shows the token: %v", err)
+	}
+	elsewhere.Lock()
+	defer elsewhere.Unlock()
+	if len(got) > 0 {
+		t.Errorf("the redirect's target was sent %v, want nothing", got)
+	}
+	if len(f.requests()) == 0 {
+		t.Error("the fake Vault saw no request")
+	}
+}

@@ -141,6 +141,11 @@ func (b *backend) send(ctx context.Context, req *request, token string) (*answer
 		return nil, transportError(ctx, b.res.Address, fmt.Errorf("reading the answer to %s %s: %w", req.method, req.path, rerr))
 	}
 	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	if ans.status >= 300 && ans.status < 400 {
+		return nil, backends.Errorf(backends.FailedPrecondition,
+			"Vault at %s answered %s %s with a redirect (HTTP %d) to %s; the provider does not follow redirects, which would send the token to another address: set address to the active Vault node",
+			backends.RedactURL(b.res.Address), req.method, req.path, ans.status, backends.RedactURL(resp.Header.Get("Location")))
+	}
 	if (ans.status >= 200 && ans.status < 300) || req.acceptAll || slices.Contains(req.accept, ans.status) {
 		return ans, nil
 	}

@@ -202,7 +202,7 @@ func New(_ context.Context, opts *Options) (backends.Backend, error) {
 		HttpClient: &http.Client{
 			Transport: rt,
 			Timeout:   timeout,
-			// The api client follows one redirect itself (standby nodes).
+			// Never follow a redirect: it would carry the token elsewhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		// No api-level timeout: the api cancels it when WriteRaw returns,
@@ -211,6 +211,9 @@ func New(_ context.Context, opts *Options) (backends.Backend, error) {
 		Timeout: 0,
 		// The layer's *Store owns the one retry budget.
 		MaxRetries: 0,
+		// The api client would follow a redirect to any host, token and all
+		// (and resend a write's body as null): a redirect is an error.
+		DisableRedirects: true,
 	}
 	base, err := api.NewClient(conf)
 	if err != nil {
