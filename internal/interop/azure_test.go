@@ -170,10 +170,11 @@ emit(out)
 	})
 }
 
-// TestInteropAzure_WeReadLiteLLMSecrets: a secret written with the SDK
+// TestInteropAzure_WeReadSecretClientWrites: LiteLLM has no Key Vault
+// write, so a secret is written with the SDK
 // LiteLLM uses (SecretClient.set_secret) is read by the data source and the
 // ephemeral resource by the same name.
-func TestInteropAzure_WeReadLiteLLMSecrets(t *testing.T) {
+func TestInteropAzure_WeReadSecretClientWrites(t *testing.T) {
 	acc(t)
 	fake := kvfake.New(t, nil)
 	pyEnv := azureEnv(t, fake)
