@@ -150,16 +150,6 @@ type MetadataUpdater interface {
 	UpdateMetadata(ctx context.Context, name, description string, tags map[string]string) error
 }
 
-// NameMapper is implemented by stores that store a name under another
-// spelling (Azure Key Vault maps '_' and '/' to '-'). StoreName returns the
-// stored spelling of a full name, refusing with InvalidArgument a name that
-// cannot be mapped or that collides with another name seen in this run. The
-// stored spelling is what full_name shows and what every later call uses, so
-// it must map to itself.
-type NameMapper interface {
-	StoreName(fullName string) (string, error)
-}
-
 // NoDeleteExplainer is implemented by stores without Caps.Delete that can say
 // why, so the plan-time refusal of deletion_policy = "delete" explains it.
 type NoDeleteExplainer interface {

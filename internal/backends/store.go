@@ -123,26 +123,16 @@ func (s *Store) NoDeleteReason() string {
 }
 
 // FullName returns the stored name of an object's name: the settings' or the
-// object's prefix joined with it (Settings.FullName), then, for stores with a
-// NameMapper and no primary secret, the store's own spelling. It applies the
-// name rules, so a name the store cannot hold fails here, at plan time.
+// object's prefix joined with it (Settings.FullName). It applies the name
+// rules, so a name the store cannot hold fails here, at plan time. Stores
+// never respell a name: LiteLLM reads each secret by the name its config
+// gives, so the stored name is that name.
 func (s *Store) FullName(name string, prefix *string) (string, error) {
 	full := s.settings.FullName(name, prefix)
 	if err := s.ValidateName(full); err != nil {
 		return "", err
 	}
-	m, ok := s.b.(NameMapper)
-	if !ok || s.primary != nil || s.caps.KMS {
-		return full, nil
-	}
-	mapped, err := m.StoreName(full)
-	if err != nil {
-		if CodeOf(err) == Unknown {
-			err = Wrap(InvalidArgument, err)
-		}
-		return "", err
-	}
-	return mapped, nil
+	return full, nil
 }
 
 // Close releases the backend. Calls after Close fail with FailedPrecondition.

@@ -641,8 +641,8 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	name, prefix := r.store.Settings().SplitFullName(full)
-	// The id may be the store's spelling or the user's (Key Vault maps
-	// OPENAI_API_KEY to OPENAI-API-KEY): state holds the store's.
+	// FullName applies the name rules: an id the store cannot hold (or
+	// LiteLLM cannot read) fails here.
 	full, err := r.store.FullName(name, prefix)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", req.ID, r.store.Kind()), err.Error())

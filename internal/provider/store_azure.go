@@ -53,10 +53,11 @@ func azureSchema() schema.SingleNestedAttribute {
 		"The credential is, in this order: `use_managed_identity`, `use_workload_identity`, `use_cli`, a client "+
 		"secret, a client certificate, else the `DefaultAzureCredential` chain (environment, workload identity, "+
 		"managed identity, Azure CLI, Azure Developer CLI). "+
-		"Names are mapped to Key Vault's charset (1-127 letters, digits and `-`): each `_` and `/` becomes `-` "+
-		"(`OPENAI_API_KEY` is stored as `OPENAI-API-KEY`, `litellm/virtual-key-1` as `litellm-virtual-key-1`), "+
-		"other characters are refused at plan, and two names of one configuration that map to the same Key Vault "+
-		"name are refused at plan. `description` is stored as the secret's content type; at most 15 tags. "+
+		"Names are stored exactly as written, because LiteLLM reads a Key Vault secret by the name its config "+
+		"gives, unmapped: a name must be 1-127 ASCII letters, digits and `-`, and any other name is refused at plan "+
+		"with the Key Vault spelling to use instead (`OPENAI_API_KEY` is refused: name it `OPENAI-API-KEY` and "+
+		"reference it in LiteLLM as `os.environ/OPENAI-API-KEY`). A prefix joined with `/` is refused the same way. "+
+		"`description` is stored as the secret's content type; at most 15 tags. "+
 		"Creating a name that is soft-deleted recovers it, then writes; `deletion_policy = \"delete\"` deletes and "+
 		"purges (a vault with purge protection keeps it soft-deleted, with a warning in the log). "+
 		"TLS trusts the system roots plus the PEM bundle in `SSL_CERT_FILE`; `AZURE_AUTHORITY_HOST` selects "+

@@ -120,11 +120,11 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			// Create: OPENAI_API_KEY is stored as OPENAI-API-KEY with a new
+			// Create: OPENAI-API-KEY is stored under that very name with a new
 			// version; description is the content type, tags merged with
 			// the provider's.
 			{
-				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI_API_KEY", v1, 1, meta),
+				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI-API-KEY", v1, 1, meta),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("version"), knownvalue.StringRegexp(kvVersionRE)),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("value_wo"), knownvalue.Null()),
@@ -146,7 +146,7 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 			},
 			// Metadata only: UpdateSecretProperties, no new version.
 			{
-				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI_API_KEY", v1, 1, `description = "OpenAI key, rotated monthly"
+				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI-API-KEY", v1, 1, `description = "OpenAI key, rotated monthly"
   tags = { owner = "security" }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
@@ -166,7 +166,7 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 			},
 			// New value: SetSecret writes version 2, whose id is version.
 			{
-				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI_API_KEY", v2, 2, meta),
+				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI-API-KEY", v2, 2, meta),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkKV(fake, "OPENAI-API-KEY", v2, "OpenAI key", nil),
 					resource.TestCheckResourceAttrWith(res, "version", func(v string) error {
@@ -182,7 +182,7 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 			},
 			// Read back through the data source, by the same name.
 			{
-				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI_API_KEY", v2, 2, meta) + `
+				Config: azureProvider(`tags = { team = "ml" }`) + azureSecret("OPENAI-API-KEY", v2, 2, meta) + `
 data "llmsecret_secret" "read" {
   name       = llmsecret_secret.test.name
   depends_on = [llmsecret_secret.test]
@@ -197,13 +197,13 @@ data "llmsecret_secret" "read" {
 			{
 				ResourceName:  res,
 				ImportState:   true,
-				ImportStateId: "OPENAI_API_KEY",
+				ImportStateId: "OPENAI-API-KEY",
 				ImportStateCheck: func(states []*terraform.InstanceState) error {
 					if len(states) != 1 {
 						return fmt.Errorf("imported %d resources, want 1", len(states))
 					}
 					a := states[0].Attributes
-					for k, want := range map[string]string{"id": "OPENAI-API-KEY", "name": "OPENAI_API_KEY", "full_name": "OPENAI-API-KEY", "description": "OpenAI key", "tags.owner": "platform", "value": ""} {
+					for k, want := range map[string]string{"id": "OPENAI-API-KEY", "name": "OPENAI-API-KEY", "full_name": "OPENAI-API-KEY", "description": "OpenAI key", "tags.owner": "platform", "value": ""} {
 						if a[k] != want {
 							return fmt.Errorf("imported %s: got %q, want %q", k, a[k], want)
 						}
@@ -239,11 +239,11 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 		Steps: []resource.TestStep{
 			// soft_delete keeps the secret recoverable on destroy.
 			{
-				Config: azureProvider("") + azureSecret("ANTHROPIC_API_KEY", "sk-ant-first", 1, `deletion_policy = "soft_delete"`),
+				Config: azureProvider("") + azureSecret("ANTHROPIC-API-KEY", "sk-ant-first", 1, `deletion_policy = "soft_delete"`),
 				Check:  checkKV(fake, "ANTHROPIC-API-KEY", "sk-ant-first", "", nil),
 			},
 			{
-				Config:  azureProvider("") + azureSecret("ANTHROPIC_API_KEY", "sk-ant-first", 1, `deletion_policy = "soft_delete"`),
+				Config:  azureProvider("") + azureSecret("ANTHROPIC-API-KEY", "sk-ant-first", 1, `deletion_policy = "soft_delete"`),
 				Destroy: true,
 				Check:   checkKVState(fake, "ANTHROPIC-API-KEY", "deleted"),
 			},
@@ -251,7 +251,7 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 			// asynchronously: the store polls until it reads) and writes the
 			// new value as a new version.
 			{
-				Config: azureProvider("") + azureSecret("ANTHROPIC_API_KEY", "sk-ant-second", 1, ""),
+				Config: azureProvider("") + azureSecret("ANTHROPIC-API-KEY", "sk-ant-second", 1, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate)},
 				},
@@ -273,70 +273,59 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 	})
 }
 
-// Names map to Key Vault's charset; names that cannot map, and two names
-// that map to the same Key Vault name, are refused at plan.
-func TestAccAzureKeyVaultSecret_nameMapping(t *testing.T) {
+// Names are stored as written, because LiteLLM's SecretClient.get_secret
+// reads them unmapped: a name Key Vault or LiteLLM cannot use is refused at
+// plan with the rule and the Key Vault spelling, and nothing is written.
+func TestAccAzureKeyVaultSecret_names(t *testing.T) {
 	fake := azureVault(t, nil)
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			// A virtual key under LiteLLM's prefix: litellm/ -> litellm-.
+			// The environment-variable spelling: refused, with the Key Vault
+			// spelling and LiteLLM's reference to it.
 			{
-				Config: azureProvider(`store_virtual_keys = true`) + azureSecret("virtual_key_1", "sk-virtual-1", 1, ""),
+				Config:      azureProvider("") + azureSecret("OPENAI_API_KEY", "sk-never", 1, ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)azure_key_vault.*"OPENAI_API_KEY".*'_'.*letter,\s+a\s+digit\s+or\s+'-'.*"OPENAI-API-KEY".*os\.environ/OPENAI-API-KEY`),
+			},
+			// A prefix joined with '/' (LiteLLM's join) cannot be a Key Vault
+			// name either.
+			{
+				Config:      azureProvider("") + azureSecret("virtual-key-1", "sk-never", 1, `prefix = "litellm/"`),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)azure_key_vault.*"litellm/virtual-key-1".*'/'.*"litellm-virtual-key-1"`),
+			},
+			{
+				Config:      azureProvider("") + azureSecret("openai.key", "sk-never", 1, ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)azure_key_vault.*"openai\.key".*'\.'.*"openai-key"`),
+			},
+			{
+				Config:      azureProvider("") + azureSecret(strings.Repeat("k", 128), "sk-never", 1, ""),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)azure_key_vault.*128\s+characters\s+long,\s+Key\s+Vault\s+allows\s+at\s+most\s+127`),
+			},
+			// The Key Vault spelling is stored under exactly that name.
+			{
+				Config: azureProvider("") + azureSecret("TEAM-KEY", "sk-team", 1, ""),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("litellm-virtual-key-1")),
-				},
-				Check: checkKV(fake, "litellm-virtual-key-1", "sk-virtual-1", "", nil),
-			},
-			// A rename between two spellings of one Key Vault name writes
-			// in place and deletes nothing.
-			{
-				Config: azureProvider("") + azureSecret("RENAME_ME", "sk-rename", 1, ""),
-				Check:  checkKV(fake, "RENAME-ME", "sk-rename", "", nil),
-			},
-			{
-				Config: azureProvider("") + azureSecret("RENAME-ME", "sk-rename", 1, ""),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("TEAM-KEY")),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkKV(fake, "RENAME-ME", "sk-rename", "", nil),
+					checkKV(fake, "TEAM-KEY", "sk-team", "", nil),
 					func(*terraform.State) error {
-						if n := fake.Count("delete", "RENAME-ME"); n != 0 {
-							return fmt.Errorf("vault: the rename deleted the secret %d times", n)
+						for _, n := range fake.Names() {
+							if n != "TEAM-KEY" {
+								return fmt.Errorf("vault: holds %q; a refused name reached it", n)
+							}
 						}
 						return nil
 					},
 				),
 			},
-			// A name Key Vault cannot hold, refused at plan with the rule.
-			{
-				Config:      azureProvider("") + azureSecret("openai.key", "sk-never", 1, ""),
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)cannot map secret name.*openai\.key.*'_' and '/'`),
-			},
-			// Two names of one configuration for one Key Vault secret.
-			{
-				Config: azureProvider("") + azureSecret("TEAM_KEY", "sk-team-a", 1, "") + `
-resource "llmsecret_secret" "other" {
-  name             = "TEAM-KEY"
-  value_wo         = "sk-team-b"
-  value_wo_version = 1
-}
-`,
-				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)both map to.*Key Vault secret "TEAM-KEY"`),
-			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			for _, n := range []string{"litellm-virtual-key-1", "RENAME-ME", "TEAM-KEY", "openai-key"} {
-				if err := checkKVState(fake, n, "absent")(nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		CheckDestroy: checkKVState(fake, "TEAM-KEY", "absent"),
 	})
 }
 
@@ -344,7 +333,7 @@ resource "llmsecret_secret" "other" {
 // warning) instead of failing; creating it again recovers it.
 func TestAccAzureKeyVaultSecret_purgeProtection(t *testing.T) {
 	fake := azureVault(t, &kvfake.Options{PurgeProtection: true})
-	cfg := azureProvider("") + azureSecret("PROTECTED_KEY", "sk-protected", 1, "")
+	cfg := azureProvider("") + azureSecret("PROTECTED-KEY", "sk-protected", 1, "")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -375,13 +364,13 @@ func TestAccAzureKeyVaultSecret_errors(t *testing.T) {
 		Steps: []resource.TestStep{
 			// 16 tags: refused before any call to the vault.
 			{
-				Config:      azureProvider("") + azureSecret("TAGGED_KEY", "sk-tagged", 1, "tags = { "+strings.Join(tags, ", ")+" }"),
+				Config:      azureProvider("") + azureSecret("TAGGED-KEY", "sk-tagged", 1, "tags = { "+strings.Join(tags, ", ")+" }"),
 				ExpectError: regexp.MustCompile(`(?s)at most 15 tags.*would have 16`),
 			},
 			// A missing permission names the vault and the permission.
 			{
 				PreConfig:   func() { fake.Deny("set") },
-				Config:      azureProvider("") + azureSecret("DENIED_KEY", "sk-denied", 1, ""),
+				Config:      azureProvider("") + azureSecret("DENIED-KEY", "sk-denied", 1, ""),
 				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(fake.VaultURL()) + `.*permission denied.*secret permission "set"`),
 			},
 			// Throttling is retried with the vault's Retry-After.
@@ -391,7 +380,7 @@ func TestAccAzureKeyVaultSecret_errors(t *testing.T) {
 					fake.Fail(kvfake.Fault{Op: "set", Status: http.StatusTooManyRequests, Code: "Throttled", Message: "Too many requests",
 						Header: http.Header{"Retry-After": {"1"}}, Times: 2})
 				},
-				Config: azureProvider("") + azureSecret("THROTTLED_KEY", "sk-throttled", 1, ""),
+				Config: azureProvider("") + azureSecret("THROTTLED-KEY", "sk-throttled", 1, ""),
 				Check:  checkKV(fake, "THROTTLED-KEY", "sk-throttled", "", nil),
 			},
 		},
@@ -418,7 +407,7 @@ provider "llmsecret" {
   key_management_settings = { access_mode = "read_and_write" }
   azure_key_vault         = { use_managed_identity = true }
 }
-` + azureSecret("MI_KEY", "sk-mi", 1, "")
+` + azureSecret("MI-KEY", "sk-mi", 1, "")
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -451,7 +440,7 @@ func TestAccAzureKeyVaultSecret_missingVaultURL(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config:      azureProvider("") + azureSecret("ANY_KEY", "sk-any", 1, ""),
+				Config:      azureProvider("") + azureSecret("ANY-KEY", "sk-any", 1, ""),
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`(?s)vault_url is required.*AZURE_KEY_VAULT_URI`),
 			},

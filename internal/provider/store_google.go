@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
@@ -82,9 +84,23 @@ func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 	if secretManager {
 		attrs["project_id"] = str("Project that holds the secrets (ID or number). Falls back to " +
 			"`GOOGLE_SECRET_MANAGER_PROJECT_ID` (LiteLLM's variable), then `GOOGLE_CLOUD_PROJECT`. Required from one of them.")
-		attrs["location"] = str("Location of regional secrets, e.g. `us-east1`: secrets are then " +
-			"`projects/<project>/locations/<location>/secrets/<name>`, reached through the regional endpoint " +
-			"`secretmanager.<location>.rep.googleapis.com` unless `endpoint` is set. Unset: global secrets with automatic replication.")
+		attrs["credentials"] = sensitive("Credentials JSON (a service account key, authorized user, external account or " +
+			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
+			"`GOOGLE_CREDENTIALS`, then to `GCS_PATH_SERVICE_ACCOUNT` (LiteLLM's variable: the path of a service " +
+			"account JSON file), both after `GOOGLE_OAUTH_ACCESS_TOKEN`. Without any of them, Application Default " +
+			"Credentials are used: the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default " +
+			"login`, or the metadata server on Google Cloud. Conflicts with `access_token`.")
+		attrs["location"] = schema.StringAttribute{
+			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`: secrets are then " +
+				"`projects/<project>/locations/<location>/secrets/<name>`, reached through the regional endpoint " +
+				"`secretmanager.<location>.rep.googleapis.com` unless `endpoint` is set. Unset: global secrets with " +
+				"automatic replication. **LiteLLM cannot read regional secrets**: its reader accesses only " +
+				"`projects/<project>/secrets/<name>/versions/latest` (global), so with `location` set the gateway " +
+				"never finds what this provider writes and silently falls back to its process environment. Setting " +
+				"it raises a warning at plan.",
+			Optional:   true,
+			Validators: []validator.String{regionalSecretsWarning{}},
+		}
 		return nested("Google Secret Manager. A secret name is the secret ID: letters, digits, `_` and `-`, at most "+
 			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. A write creates the secret, then adds a version; `version` is the "+
 			"version number. Reads access `versions/latest`. Tags become labels, under Google's rules (at most 64; keys "+
@@ -98,4 +114,30 @@ func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 		"`ciphertext` (standard base64) for the gateway's environment; the data source and ephemeral resource decrypt "+
 		"a ciphertext (from `ciphertext`, else from the environment variable called `name`), which must be valid "+
 		"base64 before any call.", attrs)
+}
+
+// regionalSecretsWarning warns, at validate and plan time, that LiteLLM
+// cannot read the regional secrets that google_secret_manager.location
+// selects: its reader builds projects/<p>/secrets/<name>/versions/latest
+// only.
+type regionalSecretsWarning struct{}
+
+func (regionalSecretsWarning) Description(context.Context) string {
+	return "warns that LiteLLM reads only global secrets"
+}
+
+func (v regionalSecretsWarning) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (regionalSecretsWarning) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() == "" {
+		return
+	}
+	resp.Diagnostics.AddAttributeWarning(req.Path, "LiteLLM cannot read regional secrets",
+		fmt.Sprintf("google_secret_manager.location = %q makes every secret a regional secret "+
+			"(projects/<project>/locations/%s/secrets/<name>). LiteLLM's google_secret_manager reader reads only "+
+			"global secrets (projects/<project>/secrets/<name>/versions/latest), so the gateway will not find "+
+			"these secrets and falls back to its process environment. Remove location for secrets the LiteLLM "+
+			"proxy must read.", req.ConfigValue.ValueString(), req.ConfigValue.ValueString()))
 }

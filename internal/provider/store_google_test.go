@@ -6,7 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -312,16 +318,74 @@ data "llmsecret_secret" "test" {
 	})
 }
 
+// warningRecorder serves the provider and keeps the warnings it returns
+// when the CLI validates the provider configuration (validate, plan, apply):
+// terraform-plugin-testing has no assertion on warnings.
+type warningRecorder struct {
+	tfprotov6.ProviderServer
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (r *warningRecorder) ValidateProviderConfig(ctx context.Context, req *tfprotov6.ValidateProviderConfigRequest) (*tfprotov6.ValidateProviderConfigResponse, error) {
+	resp, err := r.ProviderServer.ValidateProviderConfig(ctx, req)
+	if resp != nil {
+		r.mu.Lock()
+		for _, d := range resp.Diagnostics {
+			if d.Severity == tfprotov6.DiagnosticSeverityWarning {
+				r.warnings = append(r.warnings, d.Summary+": "+d.Detail)
+			}
+		}
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+func (r *warningRecorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.warnings)
+}
+
+// recordingFactories are testAccProtoV6ProviderFactories with llmsecret's
+// configuration warnings recorded in rec.
+func recordingFactories(rec *warningRecorder) map[string]func() (tfprotov6.ProviderServer, error) {
+	f := maps.Clone(testAccProtoV6ProviderFactories)
+	f["llmsecret"] = func() (tfprotov6.ProviderServer, error) {
+		srv, err := providerserver.NewProtocol6WithError(New("test")())()
+		if err != nil {
+			return nil, err
+		}
+		rec.mu.Lock()
+		rec.ProviderServer = srv
+		rec.mu.Unlock()
+		return rec, nil
+	}
+	return f
+}
+
 // TestAccGoogleSecretManagerSecret_regional: location makes regional
-// secrets, without replication.
+// secrets, without replication, and warns that LiteLLM, which reads only
+// global secrets, cannot see them.
 func TestAccGoogleSecretManagerSecret_regional(t *testing.T) {
 	srv := gcpsmtest.Start(t)
 	const id = "REGIONAL_KEY"
 	name := "projects/" + gsmProject + "/locations/europe-west1/secrets/" + id
+	rec := &warningRecorder{}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		ProtoV6ProviderFactories: recordingFactories(rec),
 		Steps: []resource.TestStep{
+			// Global secrets (no location): no warning.
+			{
+				Config: gsmSecretConfig(srv, "GLOBAL_KEY", "sk-global", 1, "{}"),
+				Check: func(*terraform.State) error {
+					if w := rec.all(); len(w) != 0 {
+						return fmt.Errorf("warnings without location: %q", w)
+					}
+					return nil
+				},
+			},
 			{
 				Config: fmt.Sprintf(`
 provider "llmsecret" {
@@ -346,6 +410,15 @@ resource "llmsecret_secret" "test" {
 							return fmt.Errorf("store: regional secret %s has automatic replication", name)
 						}
 						return nil
+					},
+					func(*terraform.State) error {
+						for _, w := range rec.all() {
+							if strings.Contains(w, "LiteLLM cannot read regional secrets") && strings.Contains(w, `location = "europe-west1"`) &&
+								strings.Contains(w, "projects/<project>/secrets/<name>/versions/latest") {
+								return nil
+							}
+						}
+						return fmt.Errorf("no warning that LiteLLM cannot read regional secrets; warnings: %q", rec.all())
 					},
 				),
 			},

@@ -122,7 +122,7 @@ func conjurToken() []byte {
 }
 
 // FuzzNames: any name, through the shared rules (backends.ValidateName) and
-// every store's own (NameValidator, Key Vault's NameMapper), as the provider
+// every store's own (NameValidator), as the provider
 // applies them at plan (Store.FullName). A name is refused with a short
 // InvalidArgument error that names the store when the store's own rule
 // refuses it; an accepted name keeps the shared invariants (no "..", "."
@@ -173,6 +173,9 @@ func FuzzNames(f *testing.F) {
 				checkNameError(t, s.kind, name, err, want)
 				continue
 			}
+			if full != name {
+				t.Fatalf("%s: %q is stored as %q; LiteLLM reads the name as given", s.kind, name, full)
+			}
 			if err := backends.ValidateName(full); err != nil {
 				t.Fatalf("%s: the stored name fails the shared rules: %v", s.kind, err)
 			}
@@ -180,14 +183,12 @@ func FuzzNames(f *testing.F) {
 				t.Fatalf("%s: the stored name does not map to itself: %q, %v", s.kind, again, err)
 			}
 		}
-		// Key Vault's mapping, without the collision memory of one run.
-		if kv, err := azurekv.StoredName(name); err == nil {
-			if again, err := azurekv.StoredName(kv); err != nil || again != kv {
-				t.Fatalf("azure_key_vault: %q maps to %q, which maps to %q (%v)", name, kv, again, err)
-			}
-			for _, r := range kv {
-				if r != '-' && (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
-					t.Fatalf("azure_key_vault: %q maps to %q, outside Key Vault's charset", name, kv)
+		// Key Vault: names are never respelled; a refused name's suggested
+		// spelling is one Key Vault accepts.
+		if err := azurekv.CheckName(name); err != nil {
+			if sug := azurekv.SuggestName(name); sug != "" {
+				if err := azurekv.CheckName(sug); err != nil {
+					t.Fatalf("azure_key_vault: the suggested spelling %q of %q is refused: %v", sug, name, err)
 				}
 			}
 		}

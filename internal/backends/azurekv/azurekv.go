@@ -19,13 +19,13 @@
 //
 // # Names
 //
-// Key Vault names are 1 to 127 letters, digits and '-', compared without
-// case. StoredName maps each '_' and '/' to '-' and refuses other characters,
-// so OPENAI_API_KEY is stored as OPENAI-API-KEY (the name LiteLLM users give
-// Key Vault secrets, as in os.environ/OPENAI-API-KEY) and names that are
-// already valid are stored as they are. The mapping is not one-to-one, so
-// ValidateName (called at plan) refuses a second name that maps to a Key Vault
-// name another name of the same configuration already uses.
+// Key Vault names are 1 to 127 ASCII letters, digits and '-', compared
+// without case. LiteLLM's azure_key_vault reader calls
+// SecretClient.get_secret(name) with the name exactly as its config gives it,
+// so names are stored as written, never mapped: CheckName (called at plan
+// through ValidateName) refuses any other name and suggests the Key Vault
+// spelling (OPENAI_API_KEY: use OPENAI-API-KEY, referenced in LiteLLM as
+// os.environ/OPENAI-API-KEY).
 //
 // # Writes, metadata and deletes
 //
@@ -83,7 +83,6 @@ type backend struct {
 	credName    string
 	pollTimeout time.Duration
 	warn        func(ctx context.Context, msg string)
-	claims      claims
 }
 
 var (
@@ -175,22 +174,22 @@ func (b *backend) Health(ctx context.Context) error {
 	if err == nil || b.ErrorCode(err) == backends.NotFound {
 		return nil
 	}
-	return b.fail(opGet, healthName, healthName, err)
+	return b.fail(opGet, healthName, err)
 }
 
 // Get implements backends.Backend. A soft-deleted secret reads as NotFound,
 // as Key Vault answers.
 func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error) {
-	kv, err := StoredName(name)
+	kv, err := kvName(name)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := b.client.GetSecret(ctx, kv, "", nil)
 	if err != nil {
-		return nil, b.fail(opGet, name, kv, err)
+		return nil, b.fail(opGet, name, err)
 	}
 	if resp.Value == nil || resp.ID == nil {
-		return nil, backends.Errorf(backends.Internal, "reading secret %s in Key Vault %s: the answer has no value or no id", describeName(name, kv), b.vaultURL)
+		return nil, backends.Errorf(backends.Internal, "reading secret %s in Key Vault %s: the answer has no value or no id", backends.QuoteName(name), b.vaultURL)
 	}
 	return &backends.Secret{
 		Name:        name,
@@ -233,7 +232,7 @@ func validateTags(name string, tags map[string]string) error {
 // by a soft-deleted secret is recovered first; a name whose delete, purge or
 // recovery is still in progress is waited for.
 func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
-	kv, err := StoredName(req.Name)
+	kv, err := kvName(req.Name)
 	if err != nil {
 		return "", err
 	}
@@ -247,7 +246,7 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 		resp, err := b.client.SetSecret(ctx, kv, params, nil)
 		if err == nil {
 			if resp.ID == nil || resp.ID.Version() == "" {
-				return "", backends.Errorf(backends.Internal, "writing secret %s in Key Vault %s: the answer has no version id", describeName(req.Name, kv), b.vaultURL)
+				return "", backends.Errorf(backends.Internal, "writing secret %s in Key Vault %s: the answer has no version id", backends.QuoteName(req.Name), b.vaultURL)
 			}
 			return resp.ID.Version(), nil
 		}
@@ -258,18 +257,18 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 			}
 			continue
 		case conflictBusy:
-			if err := w.wait(ctx, fmt.Sprintf("writing secret %s in Key Vault %s: a delete, purge or recovery of the name is still in progress", describeName(req.Name, kv), b.vaultURL)); err != nil {
+			if err := w.wait(ctx, fmt.Sprintf("writing secret %s in Key Vault %s: a delete, purge or recovery of the name is still in progress", backends.QuoteName(req.Name), b.vaultURL)); err != nil {
 				return "", err
 			}
 			continue
 		}
-		return "", b.fail(opSet, req.Name, kv, err)
+		return "", b.fail(opSet, req.Name, err)
 	}
 }
 
 // recover recovers a soft-deleted secret and waits until it reads again.
 func (b *backend) recover(ctx context.Context, w *waiter, name, kv string) error {
-	what := fmt.Sprintf("recovering soft-deleted secret %s in Key Vault %s", describeName(name, kv), b.vaultURL)
+	what := fmt.Sprintf("recovering soft-deleted secret %s in Key Vault %s", backends.QuoteName(name), b.vaultURL)
 	for {
 		_, err := b.client.RecoverDeletedSecret(ctx, kv, nil)
 		if err == nil {
@@ -283,7 +282,7 @@ func (b *backend) recover(ctx context.Context, w *waiter, name, kv string) error
 			// completed yet: the caller's write decides.
 			return nil
 		default:
-			return b.fail(opRecover, name, kv, err)
+			return b.fail(opRecover, name, err)
 		}
 		if err := w.wait(ctx, what+": the deletion is still in progress"); err != nil {
 			return err
@@ -295,7 +294,7 @@ func (b *backend) recover(ctx context.Context, w *waiter, name, kv string) error
 			return nil
 		}
 		if b.ErrorCode(err) != backends.NotFound {
-			return b.fail(opGet, name, kv, err)
+			return b.fail(opGet, name, err)
 		}
 		if err := w.wait(ctx, what+": recovery started but the secret does not read yet (Key Vault recovers asynchronously)"); err != nil {
 			return err
@@ -306,7 +305,7 @@ func (b *backend) recover(ctx context.Context, w *waiter, name, kv string) error
 // UpdateMetadata implements backends.MetadataUpdater: content type (the
 // description) and tags of the current version, without a new version.
 func (b *backend) UpdateMetadata(ctx context.Context, name, description string, tags map[string]string) error {
-	kv, err := StoredName(name)
+	kv, err := kvName(name)
 	if err != nil {
 		return err
 	}
@@ -319,7 +318,7 @@ func (b *backend) UpdateMetadata(ctx context.Context, name, description string, 
 		t = map[string]*string{} // an empty object clears the tags; null would keep them
 	}
 	_, err = b.client.UpdateSecretProperties(ctx, kv, "", azsecrets.UpdateSecretPropertiesParameters{ContentType: &ct, Tags: t}, nil)
-	return b.fail(opUpdate, name, kv, err)
+	return b.fail(opUpdate, name, err)
 }
 
 // Delete implements backends.Backend.
@@ -327,7 +326,7 @@ func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteM
 	if mode == backends.Abandon {
 		return nil
 	}
-	kv, err := StoredName(name)
+	kv, err := kvName(name)
 	if err != nil {
 		return err
 	}
@@ -339,11 +338,11 @@ func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteM
 	case b.ErrorCode(err) == backends.NotFound:
 		// Missing, or already soft-deleted: DeleteForever purges it below.
 	default:
-		return b.fail(opDelete, name, kv, err)
+		return b.fail(opDelete, name, err)
 	}
 	if err == nil && resp.RecoveryID == nil {
 		if mode == backends.DeleteSoft {
-			b.warn(ctx, fmt.Sprintf("secret %s was deleted for good: Key Vault %s has soft delete off, so deletion_policy soft_delete could not keep it recoverable", describeName(name, kv), b.vaultURL))
+			b.warn(ctx, fmt.Sprintf("secret %s was deleted for good: Key Vault %s has soft delete off, so deletion_policy soft_delete could not keep it recoverable", backends.QuoteName(name), b.vaultURL))
 		}
 		return nil
 	}
@@ -357,7 +356,7 @@ func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteM
 // the vault has purge protection.
 func (b *backend) purge(ctx context.Context, name, kv string, justDeleted bool) error {
 	w := b.newWaiter(ctx)
-	what := fmt.Sprintf("purging secret %s in Key Vault %s", describeName(name, kv), b.vaultURL)
+	what := fmt.Sprintf("purging secret %s in Key Vault %s", backends.QuoteName(name), b.vaultURL)
 	var level string
 	for {
 		resp, err := b.client.GetDeletedSecret(ctx, kv, nil)
@@ -368,7 +367,7 @@ func (b *backend) purge(ctx context.Context, name, kv string, justDeleted bool) 
 			break
 		}
 		if b.ErrorCode(err) != backends.NotFound {
-			return b.fail(opDeleted, name, kv, err)
+			return b.fail(opDeleted, name, err)
 		}
 		if !justDeleted {
 			return nil // neither live nor soft-deleted: nothing to do
@@ -378,7 +377,7 @@ func (b *backend) purge(ctx context.Context, name, kv string, justDeleted bool) 
 		}
 	}
 	if level != "" && !strings.Contains(level, "Purgeable") {
-		b.warnProtected(ctx, name, kv, level)
+		b.warnProtected(ctx, name, level)
 		return nil
 	}
 	for {
@@ -387,7 +386,7 @@ func (b *backend) purge(ctx context.Context, name, kv string, justDeleted bool) 
 		case err == nil, b.ErrorCode(err) == backends.NotFound:
 			return nil
 		case isPurgeProtected(err):
-			b.warnProtected(ctx, name, kv, level)
+			b.warnProtected(ctx, name, level)
 			return nil
 		case conflictOf(err) == conflictBusy:
 			if err := w.wait(ctx, what+": Key Vault is still deleting it"); err != nil {
@@ -395,12 +394,12 @@ func (b *backend) purge(ctx context.Context, name, kv string, justDeleted bool) 
 			}
 			continue
 		}
-		return b.fail(opPurge, name, kv, err)
+		return b.fail(opPurge, name, err)
 	}
 }
 
-func (b *backend) warnProtected(ctx context.Context, name, kv, level string) {
-	msg := fmt.Sprintf("secret %s is deleted but not purged: Key Vault %s has purge protection", describeName(name, kv), b.vaultURL)
+func (b *backend) warnProtected(ctx context.Context, name, level string) {
+	msg := fmt.Sprintf("secret %s is deleted but not purged: Key Vault %s has purge protection", backends.QuoteName(name), b.vaultURL)
 	if level != "" {
 		msg += " (recovery level " + level + ")"
 	}

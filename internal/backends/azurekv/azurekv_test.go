@@ -44,85 +44,75 @@ func mustBackend(t *testing.T, fake *kvfake.Server, edit func(*azurekv.Options))
 	return b
 }
 
-func TestStoredName(t *testing.T) {
-	for in, want := range map[string]string{
-		"OPENAI_API_KEY":         "OPENAI-API-KEY",
-		"OPENAI-API-KEY":         "OPENAI-API-KEY",
-		"litellm/virtual-key-x":  "litellm-virtual-key-x",
-		"team/keys/A_B":          "team-keys-A-B",
-		"-leading":               "-leading",
-		strings.Repeat("a", 127): strings.Repeat("a", 127),
-		strings.Repeat("_", 127): strings.Repeat("-", 127),
-		"abc123XYZ":              "abc123XYZ",
-	} {
-		got, err := azurekv.StoredName(in)
-		if err != nil || got != want {
-			t.Errorf("StoredName(%q): got %q, %v; want %q", in, got, err, want)
-		}
-		if again, _ := azurekv.StoredName(got); again != got {
-			t.Errorf("StoredName is not idempotent on %q: got %q", got, again)
+// Names are stored exactly as written, as LiteLLM reads them; a name Key
+// Vault or LiteLLM cannot use is refused with the rule and the Key Vault
+// spelling to use instead.
+func TestNames(t *testing.T) {
+	for _, ok := range []string{"OPENAI-API-KEY", "abc123XYZ", "-leading", "a", strings.Repeat("a", 127)} {
+		if err := azurekv.CheckName(ok); err != nil {
+			t.Errorf("CheckName(%q): got %v, want nil", ok, err)
 		}
 	}
-	for _, in := range []string{"a.b", "a b", "a?b=1", "a: b", "ключ", "a\\b", strings.Repeat("a", 128), ""} {
-		_, err := azurekv.StoredName(in)
+	for in, sug := range map[string]string{
+		"OPENAI_API_KEY":         "OPENAI-API-KEY",
+		"litellm/virtual-key-x":  "litellm-virtual-key-x",
+		"a.b":                    "a-b",
+		"a: b":                   "a--b",
+		"ключ":                   "----",
+		strings.Repeat("_", 127): strings.Repeat("-", 127),
+		strings.Repeat("a", 128): "",
+		"":                       "",
+	} {
+		err := azurekv.CheckName(in)
 		if backends.CodeOf(err) != backends.InvalidArgument {
-			t.Errorf("StoredName(%q): got %v, want InvalidArgument", in, err)
+			t.Fatalf("CheckName(%q): got %v, want InvalidArgument", in, err)
 		}
-		if in != "" && len(in) <= 127 && !strings.Contains(err.Error(), "'_' and '/'") {
-			t.Errorf("StoredName(%q): message %q does not state the mapping rule", in, err)
+		msg := err.Error()
+		if !strings.Contains(msg, "azure_key_vault") || !strings.Contains(msg, "letter, a digit or '-'") {
+			t.Errorf("CheckName(%q): %q does not name the store and the rule", in, msg)
+		}
+		if sug != "" && !strings.Contains(msg, `Key Vault spelling "`+sug+`"`) || sug != "" && !strings.Contains(msg, "os.environ/"+sug) {
+			t.Errorf("CheckName(%q): %q does not suggest %q and os.environ/%s", in, msg, sug, sug)
+		}
+		if got := azurekv.SuggestName(in); got != sug {
+			t.Errorf("SuggestName(%q): got %q, want %q", in, got, sug)
 		}
 	}
 }
 
-// Two names that map to one Key Vault name are refused (case-insensitively,
-// as Key Vault compares names) when the provider maps them at plan; a rename
-// between two spellings keeps full_name, so it rotates nothing.
-func TestCollisionsRefused(t *testing.T) {
+// The layer refuses OPENAI_API_KEY at plan (FullName) instead of storing it
+// under another spelling, and stores OPENAI-API-KEY under that very name,
+// which is the name LiteLLM's SecretClient.get_secret asks for.
+func TestFullNameIsTheName(t *testing.T) {
 	fake := kvfake.New(t, nil)
-	b := mustBackend(t, fake, nil)
-	s := store(t, b, nil)
+	s := store(t, mustBackend(t, fake, nil), nil)
 	ctx := context.Background()
-	full, err := s.FullName("TEAM_KEY", nil)
-	if err != nil || full != "TEAM-KEY" {
-		t.Fatalf("FullName(TEAM_KEY): got %q, %v; want TEAM-KEY", full, err)
+	_, err := s.FullName("OPENAI_API_KEY", nil)
+	if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"OPENAI_API_KEY"`) || !strings.Contains(err.Error(), "os.environ/OPENAI-API-KEY") {
+		t.Fatalf("FullName(OPENAI_API_KEY): got %v, want InvalidArgument naming it and suggesting OPENAI-API-KEY", err)
 	}
-	if again, err := s.FullName("TEAM_KEY", nil); err != nil || again != full {
-		t.Errorf("FullName(TEAM_KEY) again: got %q, %v; want %q", again, err, full)
+	prefix := "team/"
+	if _, err := s.FullName("KEY", &prefix); backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"team/KEY"`) {
+		t.Errorf("FullName(KEY, prefix team/): got %v, want InvalidArgument naming team/KEY", err)
 	}
-	// The mapped spelling is what every later call carries: it is valid.
-	if err := s.ValidateName(full); err != nil {
-		t.Errorf("ValidateName(%s) after mapping: got %v, want nil", full, err)
+	full, err := s.FullName("OPENAI-API-KEY", nil)
+	if err != nil || full != "OPENAI-API-KEY" {
+		t.Fatalf("FullName(OPENAI-API-KEY): got %q, %v", full, err)
 	}
-	for _, other := range []string{"TEAM-KEY", "team_key", "TEAM/KEY"} {
-		_, err := s.FullName(other, nil)
-		if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"TEAM_KEY"`) || !strings.Contains(strings.ToLower(err.Error()), `key vault secret "team-key"`) {
-			t.Errorf("FullName(%s) after TEAM_KEY: got %v, want InvalidArgument naming both and the Key Vault name", other, err)
-		}
-	}
-
-	// A rename OLD_NAME -> OLD-NAME in a later run: both spellings have one
-	// full_name, so the secret is written in place and never deleted.
-	fresh := store(t, mustBackend(t, fake, nil), nil)
-	oldFull, err := fresh.FullName("OLD_NAME", nil)
-	if err != nil {
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: full, Value: []byte("v1")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fresh.Write(ctx, backends.WriteRequest{Name: oldFull, Value: []byte("v1")}); err != nil {
-		t.Fatal(err)
+	if v, ok := fake.Value("OPENAI-API-KEY"); !ok || v != "v1" {
+		t.Errorf("vault holds %q (present %t) under OPENAI-API-KEY, want v1", v, ok)
 	}
-	run := store(t, mustBackend(t, fake, nil), nil)
-	newFull, err := run.FullName("OLD-NAME", nil)
-	if err != nil {
-		t.Fatal(err)
+	// A store call with a name that bypassed the plan is refused before any
+	// request.
+	before := fake.Count("set", "OPENAI_API_KEY")
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: "OPENAI_API_KEY", Value: []byte("v")}); backends.CodeOf(err) != backends.InvalidArgument {
+		t.Errorf("Write(OPENAI_API_KEY): got %v, want InvalidArgument", err)
 	}
-	if newFull != oldFull {
-		t.Errorf("full_name of OLD-NAME: got %q, want %q (the same Key Vault secret)", newFull, oldFull)
-	}
-	if _, err := run.Write(ctx, backends.WriteRequest{Name: newFull, Value: []byte("v1")}); err != nil {
-		t.Fatal(err)
-	}
-	if v, ok := fake.Value("OLD-NAME"); !ok || v != "v1" {
-		t.Errorf("after renaming OLD_NAME to OLD-NAME: vault holds %q (present %t), want v1", v, ok)
+	if fake.Count("set", "OPENAI_API_KEY") != before {
+		t.Errorf("Write(OPENAI_API_KEY) reached the vault")
 	}
 }
 
@@ -166,22 +156,22 @@ func TestMetadataAndVersions(t *testing.T) {
 	fake := kvfake.New(t, nil)
 	s := store(t, mustBackend(t, fake, nil), nil)
 	ctx := context.Background()
-	v1, err := s.Write(ctx, backends.WriteRequest{Name: "META_KEY", Value: []byte("one"), Description: "first", Tags: map[string]string{"a": "1"}})
+	v1, err := s.Write(ctx, backends.WriteRequest{Name: "META-KEY", Value: []byte("one"), Description: "first", Tags: map[string]string{"a": "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateMetadata(ctx, "META_KEY", "second", nil); err != nil {
+	if err := s.UpdateMetadata(ctx, "META-KEY", "second", nil); err != nil {
 		t.Fatal(err)
 	}
 	ct, tags, _ := fake.Props("META-KEY")
 	if ct != "second" || len(tags) != 0 {
 		t.Errorf("after UpdateMetadata: content type %q, tags %v; want %q and no tags", ct, tags, "second")
 	}
-	sec, err := s.Find(ctx, "META_KEY")
+	sec, err := s.Find(ctx, "META-KEY")
 	if err != nil || sec.Version != v1 || string(sec.Value) != "one" || sec.Description != "second" {
 		t.Errorf("Find after UpdateMetadata: %v, %v; want version %s, value one, description second", sec, err, v1)
 	}
-	v2, err := s.Write(ctx, backends.WriteRequest{Name: "META_KEY", Value: []byte("two")})
+	v2, err := s.Write(ctx, backends.WriteRequest{Name: "META-KEY", Value: []byte("two")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,21 +219,21 @@ func TestRecoverOnCreate(t *testing.T) {
 	fake := kvfake.New(t, &kvfake.Options{RecoverLag: 4})
 	s := store(t, mustBackend(t, fake, nil), nil)
 	ctx := context.Background()
-	if _, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("old")}); err != nil {
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER-ME", Value: []byte("old")}); err != nil {
 		t.Fatal(err)
 	}
 	fake.SoftDelete("RECOVER-ME")
-	if _, err := s.Find(ctx, "RECOVER_ME"); backends.CodeOf(err) != backends.NotFound {
+	if _, err := s.Find(ctx, "RECOVER-ME"); backends.CodeOf(err) != backends.NotFound {
 		t.Errorf("Find of a soft-deleted secret: got %v, want NotFound", err)
 	}
-	v, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("new")})
+	v, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER-ME", Value: []byte("new")})
 	if err != nil {
 		t.Fatalf("Write of a soft-deleted name: %v", err)
 	}
 	if got, _ := fake.Value("RECOVER-ME"); got != "new" || fake.Count("recover", "RECOVER-ME") != 1 || fake.Versions("RECOVER-ME") != 2 {
 		t.Errorf("after recover-on-create: value %q, %d recovers, %d versions; want new, 1, 2", got, fake.Count("recover", "RECOVER-ME"), fake.Versions("RECOVER-ME"))
 	}
-	if sec, _ := s.Find(ctx, "RECOVER_ME"); sec == nil || sec.Version != v {
+	if sec, _ := s.Find(ctx, "RECOVER-ME"); sec == nil || sec.Version != v {
 		t.Errorf("Find after recover-on-create: got %v, want version %s", sec, v)
 	}
 
@@ -251,7 +241,7 @@ func TestRecoverOnCreate(t *testing.T) {
 	fake.SetLags(0, 1000, 0)
 	slow := store(t, mustBackend(t, fake, func(o *azurekv.Options) { o.PollTimeout = 300 * time.Millisecond }), nil)
 	fake.SoftDelete("RECOVER-ME")
-	_, err = slow.Write(ctx, backends.WriteRequest{Name: "RECOVER_ME", Value: []byte("newer")})
+	_, err = slow.Write(ctx, backends.WriteRequest{Name: "RECOVER-ME", Value: []byte("newer")})
 	if backends.CodeOf(err) != backends.DeadlineExceeded || !strings.Contains(err.Error(), "recover") || !strings.Contains(err.Error(), "gave up after 300ms") {
 		t.Errorf("Write while a recovery never completes: got %v, want DeadlineExceeded saying recovery and the bound", err)
 	}
@@ -264,10 +254,10 @@ func TestDeletePolicies(t *testing.T) {
 	t.Run("Purge", func(t *testing.T) {
 		fake := kvfake.New(t, &kvfake.Options{DeleteLag: 3})
 		s := store(t, mustBackend(t, fake, nil), nil)
-		if _, err := s.Write(ctx, backends.WriteRequest{Name: "GONE_KEY", Value: []byte("v")}); err != nil {
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "GONE-KEY", Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Delete(ctx, "GONE_KEY", backends.DeleteForever); err != nil {
+		if err := s.Delete(ctx, "GONE-KEY", backends.DeleteForever); err != nil {
 			t.Fatal(err)
 		}
 		if st := fake.State("GONE-KEY"); st != "absent" || fake.Count("purge", "GONE-KEY") != 1 {
@@ -282,10 +272,10 @@ func TestDeletePolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := store(t, b, nil)
-		if _, err := s.Write(ctx, backends.WriteRequest{Name: "KEPT_KEY", Value: []byte("v")}); err != nil {
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "KEPT-KEY", Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Delete(ctx, "KEPT_KEY", backends.DeleteForever); err != nil {
+		if err := s.Delete(ctx, "KEPT-KEY", backends.DeleteForever); err != nil {
 			t.Fatalf("Delete in a vault with purge protection: got %v, want nil and a warning", err)
 		}
 		if st := fake.State("KEPT-KEY"); st != "deleted" {
@@ -300,12 +290,12 @@ func TestDeletePolicies(t *testing.T) {
 		// refused for purge protection (the policy changed meanwhile).
 		fake := kvfake.New(t, nil)
 		s := store(t, mustBackend(t, fake, nil), nil)
-		if _, err := s.Write(ctx, backends.WriteRequest{Name: "RACE_KEY", Value: []byte("v")}); err != nil {
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "RACE-KEY", Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
 		fake.Fail(kvfake.Fault{Op: "purge", Status: http.StatusForbidden, Code: "Forbidden",
 			Message: `Operation "purge" is not allowed because purge protection is enabled for this vault.`})
-		if err := s.Delete(ctx, "RACE_KEY", backends.DeleteForever); err != nil {
+		if err := s.Delete(ctx, "RACE-KEY", backends.DeleteForever); err != nil {
 			t.Errorf("Delete when the purge is refused for purge protection: got %v, want nil", err)
 		}
 		if st := fake.State("RACE-KEY"); st != "deleted" {
@@ -315,10 +305,10 @@ func TestDeletePolicies(t *testing.T) {
 	t.Run("SoftDelete", func(t *testing.T) {
 		fake := kvfake.New(t, nil)
 		s := store(t, mustBackend(t, fake, nil), nil)
-		if _, err := s.Write(ctx, backends.WriteRequest{Name: "SOFT_KEY", Value: []byte("v")}); err != nil {
+		if _, err := s.Write(ctx, backends.WriteRequest{Name: "SOFT-KEY", Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Delete(ctx, "SOFT_KEY", backends.DeleteSoft); err != nil {
+		if err := s.Delete(ctx, "SOFT-KEY", backends.DeleteSoft); err != nil {
 			t.Fatal(err)
 		}
 		if st := fake.State("SOFT-KEY"); st != "deleted" || fake.Count("purge", "") != 0 {
@@ -360,14 +350,14 @@ func TestErrors(t *testing.T) {
 	s := store(t, mustBackend(t, fake, nil), nil)
 
 	fake.Deny("get")
-	_, err := s.Find(ctx, "ANY_KEY")
+	_, err := s.Find(ctx, "ANY-KEY")
 	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), fake.VaultURL()) || !strings.Contains(err.Error(), `permission "get"`) {
 		t.Errorf("Find without get: got %v, want PermissionDenied naming the vault and get", err)
 	}
 	fake.Deny("")
 
 	wrong := store(t, mustBackend(t, fake, func(o *azurekv.Options) { o.ClientSecret = "wrong" }), nil)
-	_, err = wrong.Find(ctx, "ANY_KEY")
+	_, err = wrong.Find(ctx, "ANY-KEY")
 	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), "ClientSecretCredential") || !strings.Contains(err.Error(), fake.VaultURL()) {
 		t.Errorf("Find with a wrong client secret: got %v, want PermissionDenied naming the credential and the vault", err)
 	}

@@ -211,14 +211,14 @@ var (
 // fail turns an SDK error into one that says the vault, the secret, what Key
 // Vault said and, for 401/403, what is missing; a 429 carries its
 // Retry-After for the layer's backoff.
-func (b *backend) fail(op operation, fullName, kvName string, err error) error {
+func (b *backend) fail(op operation, fullName string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	what := fmt.Sprintf("%s secret %s in Key Vault %s", op.verb, describeName(fullName, kvName), b.vaultURL)
+	what := fmt.Sprintf("%s secret %s in Key Vault %s", op.verb, backends.QuoteName(fullName), b.vaultURL)
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		var afe *azidentity.AuthenticationFailedError

@@ -12,7 +12,10 @@
 //     account key, authorized user, external account, impersonated service
 //     account), given as its content or as the path of a file holding it.
 //  3. GOOGLE_OAUTH_ACCESS_TOKEN, then GOOGLE_CREDENTIALS: the variables of
-//     Terraform's google provider, with the same meaning as the attributes.
+//     Terraform's google provider, with the same meaning as the attributes,
+//     then the store's own credentials variables (Options.CredentialsEnv:
+//     GCS_PATH_SERVICE_ACCOUNT, LiteLLM's, for google_secret_manager), read
+//     like credentials.
 //  4. Application Default Credentials, found by the SDK: the file named by
 //     GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, or
 //     the metadata server on Google Cloud.
@@ -75,6 +78,10 @@ type Options struct {
 	AccessToken string
 	// Endpoint overrides the service address (endpoint).
 	Endpoint string
+	// CredentialsEnv are more variables read like credentials, in order,
+	// after GOOGLE_CREDENTIALS: the store's reader's own (LiteLLM's
+	// GCS_PATH_SERVICE_ACCOUNT for Secret Manager).
+	CredentialsEnv []string
 	// LookupEnv reads the environment for the fallbacks; nil means
 	// os.LookupEnv. Tests inject their own.
 	LookupEnv func(string) (string, bool)
@@ -184,7 +191,7 @@ func (o *Options) Resolve() (Resolved, error) {
 			r.Auth, r.Source, r.accessToken = AuthAccessToken, name, v
 			return r, nil
 		}
-		if v, name := opts.Lookup(EnvCredentials); v != "" {
+		if v, name := opts.Lookup(append([]string{EnvCredentials}, opts.CredentialsEnv...)...); v != "" {
 			creds, r.Source = v, name
 		}
 	}

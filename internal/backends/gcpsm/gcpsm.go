@@ -4,7 +4,13 @@
 // It reads the google_secret_manager block: project_id (else
 // GOOGLE_SECRET_MANAGER_PROJECT_ID, LiteLLM's variable, else
 // GOOGLE_CLOUD_PROJECT), location, and the credentials, access_token and
-// endpoint that every Google store shares (package gcpconfig).
+// endpoint that every Google store shares (package gcpconfig). LiteLLM's
+// credentials variable GCS_PATH_SERVICE_ACCOUNT is read like credentials,
+// after GOOGLE_OAUTH_ACCESS_TOKEN and GOOGLE_CREDENTIALS.
+//
+// LiteLLM's reader accesses only global secrets,
+// projects/<p>/secrets/<name>/versions/latest: a regional secret (location
+// set) is invisible to it, so the provider warns when location is set.
 //
 // # Secrets
 //
@@ -62,14 +68,19 @@ const Kind = "google_secret_manager"
 
 // Environment variables for project_id, in order.
 const (
-	EnvProjectID       = "GOOGLE_SECRET_MANAGER_PROJECT_ID"
-	EnvCloudProjectID  = "GOOGLE_CLOUD_PROJECT"
-	DescriptionKey     = "description"
-	maxSecretIDLength  = 255
-	maxLabels          = 64
-	maxLabelLength     = 63
-	maxLabelBytes      = 128
-	maxAnnotationBytes = 16 * 1024
+	EnvProjectID      = "GOOGLE_SECRET_MANAGER_PROJECT_ID"
+	EnvCloudProjectID = "GOOGLE_CLOUD_PROJECT"
+	// EnvLiteLLMCredentials is LiteLLM's credentials variable for its
+	// Secret Manager reader (a service account JSON file, or its content):
+	// a fallback after credentials, access_token, GOOGLE_OAUTH_ACCESS_TOKEN
+	// and GOOGLE_CREDENTIALS, before Application Default Credentials.
+	EnvLiteLLMCredentials = "GCS_PATH_SERVICE_ACCOUNT"
+	DescriptionKey        = "description"
+	maxSecretIDLength     = 255
+	maxLabels             = 64
+	maxLabelLength        = 63
+	maxLabelBytes         = 128
+	maxAnnotationBytes    = 16 * 1024
 )
 
 // Options configures the store: the provider's google_secret_manager block.
@@ -121,7 +132,7 @@ func (o *Options) Resolve() (Resolved, error) {
 	}
 	g := gcpconfig.Options{
 		Block: Kind, Credentials: opts.Credentials, AccessToken: opts.AccessToken, Endpoint: opts.Endpoint,
-		LookupEnv: opts.LookupEnv, DialOptions: opts.DialOptions,
+		CredentialsEnv: []string{EnvLiteLLMCredentials}, LookupEnv: opts.LookupEnv, DialOptions: opts.DialOptions,
 	}
 	google, err := g.Resolve()
 	if err != nil {

@@ -33,6 +33,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpconfig"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpconfig/grpcfake"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm/gcpsmtest"
@@ -180,6 +181,51 @@ func TestResolve(t *testing.T) {
 				t.Errorf("Resolve: got parent %q endpoint %q, want %q %q", r.Parent, r.Endpoint, tc.wantParent, tc.wantEndpoint)
 			}
 		})
+	}
+}
+
+// Credentials precedence: the block, then GOOGLE_OAUTH_ACCESS_TOKEN, then
+// GOOGLE_CREDENTIALS, then LiteLLM's GCS_PATH_SERVICE_ACCOUNT, then
+// Application Default Credentials.
+func TestCredentialsPrecedence(t *testing.T) {
+	doc, _ := serviceAccountJSON(t)
+	path := filepath.Join(t.TempDir(), "sa.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "missing.json")
+	for _, tc := range []struct {
+		label  string
+		opts   gcpsm.Options
+		env    map[string]string
+		source string
+	}{
+		{"Block", gcpsm.Options{Credentials: path}, map[string]string{"GCS_PATH_SERVICE_ACCOUNT": bad}, "google_secret_manager.credentials"},
+		{"BlockToken", gcpsm.Options{AccessToken: "ya29.block"}, map[string]string{"GCS_PATH_SERVICE_ACCOUNT": bad}, "google_secret_manager.access_token"},
+		{"TokenVariable", gcpsm.Options{}, map[string]string{"GOOGLE_OAUTH_ACCESS_TOKEN": "ya29.env", "GCS_PATH_SERVICE_ACCOUNT": bad}, "GOOGLE_OAUTH_ACCESS_TOKEN"},
+		{"GoogleCredentials", gcpsm.Options{}, map[string]string{"GOOGLE_CREDENTIALS": path, "GCS_PATH_SERVICE_ACCOUNT": bad}, "GOOGLE_CREDENTIALS"},
+		{"LiteLLMVariable", gcpsm.Options{}, map[string]string{"GCS_PATH_SERVICE_ACCOUNT": path}, "GCS_PATH_SERVICE_ACCOUNT"},
+		{"ADC", gcpsm.Options{}, map[string]string{"GCS_PATH_SERVICE_ACCOUNT": " "}, ""},
+	} {
+		t.Run(tc.label, func(t *testing.T) {
+			tc.opts.ProjectID = project
+			tc.opts.LookupEnv = env(tc.env)
+			r, err := tc.opts.Resolve()
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if r.Google.Source != tc.source {
+				t.Errorf("credentials from %q, want %q (%v)", r.Google.Source, tc.source, r.Google)
+			}
+			if tc.source == "" && r.Google.Auth != gcpconfig.AuthADC {
+				t.Errorf("auth %s, want Application Default Credentials", r.Google.Auth)
+			}
+		})
+	}
+	// A broken file named by LiteLLM's variable is an error naming it.
+	_, err := (&gcpsm.Options{ProjectID: project, LookupEnv: env(map[string]string{"GCS_PATH_SERVICE_ACCOUNT": bad})}).Resolve()
+	if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), "from GCS_PATH_SERVICE_ACCOUNT") {
+		t.Errorf("Resolve with a missing GCS_PATH_SERVICE_ACCOUNT file: got %v, want InvalidArgument naming the variable", err)
 	}
 }
 
@@ -700,6 +746,8 @@ func TestServiceAccountCredentials(t *testing.T) {
 		"Content":            {Credentials: doc},
 		"FilePath":           {Credentials: path},
 		"GOOGLE_CREDENTIALS": {LookupEnv: env(map[string]string{"GOOGLE_CREDENTIALS": path})},
+		// LiteLLM's variable: the path of a service account JSON file.
+		"GCS_PATH_SERVICE_ACCOUNT": {LookupEnv: env(map[string]string{"GCS_PATH_SERVICE_ACCOUNT": path})},
 	} {
 		t.Run(label, func(t *testing.T) {
 			// A loopback host:port would be plain text: https:// forces TLS.

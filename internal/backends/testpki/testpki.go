@@ -17,9 +17,12 @@ import (
 )
 
 // LocalhostCert returns a serving certificate for localhost, *.localhost,
-// 127.0.0.1 and ::1, signed by a fresh CA named caName, and the CA's PEM for
-// the clients' pool.
-func LocalhostCert(caName string) (tls.Certificate, []byte, error) {
+// 127.0.0.1, ::1 and any extra DNS names, signed by a fresh CA named caName,
+// and the CA's PEM for the clients' pool. OpenSSL (Python's TLS) does not
+// let *.localhost match a name such as vault.localhost (a wildcard right
+// under a single-label name is too broad for it), so a server that Python
+// clients reach under such a name passes it in extraNames.
+func LocalhostCert(caName string, extraNames ...string) (tls.Certificate, []byte, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -51,7 +54,7 @@ func LocalhostCert(caName string) (tls.Certificate, []byte, error) {
 		Subject:      pkix.Name{CommonName: "localhost"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
-		DNSNames:     []string{"localhost", "*.localhost"},
+		DNSNames:     append([]string{"localhost", "*.localhost"}, extraNames...),
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},

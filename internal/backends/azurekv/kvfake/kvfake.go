@@ -159,7 +159,7 @@ func Start(opts *Options) (*Server, error) {
 		o.IdentityHeader = DefaultIdentityHeader
 	}
 	s := &Server{opts: o, secrets: map[string]*secret{}, tokens: map[string]string{}, denied: map[string]bool{}, issued: time.Now()}
-	cert, caPEM, err := testpki.LocalhostCert("kvfake test CA")
+	cert, caPEM, err := testpki.LocalhostCert("kvfake test CA", VaultHost, AuthorityHostName)
 	if err != nil {
 		return nil, err
 	}
