@@ -283,7 +283,7 @@ func TestAccAzureKeyVaultSecret_nameMapping(t *testing.T) {
 		Steps: []resource.TestStep{
 			// A virtual key under LiteLLM's prefix: litellm/ -> litellm-.
 			{
-				Config: azureProvider(`store_virtual_keys = true`) + azureSecret("virtual_key_1", "sk-virtual-1", 1, ""),
+				Config: azureProvider(`store_virtual_keys = true`) + azureSecret("virtual_key_1", "sk-virtual-1", 1, "virtual_key = true"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("litellm-virtual-key-1")),
 				},

@@ -161,7 +161,7 @@ func FuzzNames(f *testing.F) {
 			checkSharedInvariants(t, name)
 		}
 		for _, s := range stores {
-			full, err := s.store.FullName(name, nil)
+			full, err := s.store.FullName(name, nil, false)
 			if shared != nil && err == nil {
 				t.Fatalf("%s accepted a name the shared rules refuse (%v)", s.kind, shared)
 			}
@@ -176,7 +176,7 @@ func FuzzNames(f *testing.F) {
 			if err := backends.ValidateName(full); err != nil {
 				t.Fatalf("%s: the stored name fails the shared rules: %v", s.kind, err)
 			}
-			if again, err := s.store.FullName(full, nil); err != nil || again != full {
+			if again, err := s.store.FullName(full, nil, false); err != nil || again != full {
 				t.Fatalf("%s: the stored name does not map to itself: %q, %v", s.kind, again, err)
 			}
 		}

@@ -82,11 +82,11 @@ func TestCollisionsRefused(t *testing.T) {
 	b := mustBackend(t, fake, nil)
 	s := store(t, b, nil)
 	ctx := context.Background()
-	full, err := s.FullName("TEAM_KEY", nil)
+	full, err := s.FullName("TEAM_KEY", nil, false)
 	if err != nil || full != "TEAM-KEY" {
 		t.Fatalf("FullName(TEAM_KEY): got %q, %v; want TEAM-KEY", full, err)
 	}
-	if again, err := s.FullName("TEAM_KEY", nil); err != nil || again != full {
+	if again, err := s.FullName("TEAM_KEY", nil, false); err != nil || again != full {
 		t.Errorf("FullName(TEAM_KEY) again: got %q, %v; want %q", again, err, full)
 	}
 	// The mapped spelling is what every later call carries: it is valid.
@@ -94,7 +94,7 @@ func TestCollisionsRefused(t *testing.T) {
 		t.Errorf("ValidateName(%s) after mapping: got %v, want nil", full, err)
 	}
 	for _, other := range []string{"TEAM-KEY", "team_key", "TEAM/KEY"} {
-		_, err := s.FullName(other, nil)
+		_, err := s.FullName(other, nil, false)
 		if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"TEAM_KEY"`) || !strings.Contains(strings.ToLower(err.Error()), `key vault secret "team-key"`) {
 			t.Errorf("FullName(%s) after TEAM_KEY: got %v, want InvalidArgument naming both and the Key Vault name", other, err)
 		}
@@ -103,7 +103,7 @@ func TestCollisionsRefused(t *testing.T) {
 	// A rename OLD_NAME -> OLD-NAME in a later run: both spellings have one
 	// full_name, so the secret is written in place and never deleted.
 	fresh := store(t, mustBackend(t, fake, nil), nil)
-	oldFull, err := fresh.FullName("OLD_NAME", nil)
+	oldFull, err := fresh.FullName("OLD_NAME", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestCollisionsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := store(t, mustBackend(t, fake, nil), nil)
-	newFull, err := run.FullName("OLD-NAME", nil)
+	newFull, err := run.FullName("OLD-NAME", nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
