@@ -193,6 +193,7 @@ func TestAccSecretEphemeralResource_virtualKey(t *testing.T) {
 	const name = "EPH_VK"
 	writeBehindTerraform(t, env, "litellm/"+name, "sk-eph-virtual-0001")
 	writeBehindTerraform(t, env, name, "sk-eph-plain-0002")
+	// A new echo resource per step: echo keeps the data it was created with.
 	config := func(virtualKey bool) string {
 		return providerConfig(env, "store_virtual_keys = true") + fmt.Sprintf(`
 ephemeral "llmsecret_secret" "test" {
@@ -204,10 +205,9 @@ provider "echo" {
   data = ephemeral.llmsecret_secret.test
 }
 
-resource "echo" "test" {}
-`, name, virtualKey)
+resource "echo" %[3]q {}
+`, name, virtualKey, fmt.Sprintf("vk_%t", virtualKey))
 	}
-	const echo = "echo.test"
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -216,15 +216,15 @@ resource "echo" "test" {}
 			ephemeralStep(resource.TestStep{
 				Config: config(true),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(echo, tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact("litellm/"+name)),
-					statecheck.ExpectKnownValue(echo, tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-virtual-0001")),
+					statecheck.ExpectKnownValue("echo.vk_true", tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact("litellm/"+name)),
+					statecheck.ExpectKnownValue("echo.vk_true", tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-virtual-0001")),
 				},
 			}),
 			ephemeralStep(resource.TestStep{
 				Config: config(false),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(echo, tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact(name)),
-					statecheck.ExpectKnownValue(echo, tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-plain-0002")),
+					statecheck.ExpectKnownValue("echo.vk_false", tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact(name)),
+					statecheck.ExpectKnownValue("echo.vk_false", tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-plain-0002")),
 				},
 			}),
 		},

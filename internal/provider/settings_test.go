@@ -303,6 +303,25 @@ data "llmsecret_secrets" "plain" {
 					return nil
 				},
 			},
+			// Import of a bare full_name under store_virtual_keys: a plain
+			// name, not a virtual key.
+			{
+				ResourceName:  "llmsecret_secret.plain",
+				ImportState:   true,
+				ImportStateId: "SVK_OPENAI_API_KEY",
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 {
+						return fmt.Errorf("imported %d resources, want 1", len(states))
+					}
+					a := states[0].Attributes
+					for k, want := range map[string]string{"id": "SVK_OPENAI_API_KEY", "name": "SVK_OPENAI_API_KEY", "full_name": "SVK_OPENAI_API_KEY", "virtual_key": "false"} {
+						if a[k] != want {
+							return fmt.Errorf("imported %s = %q, want %q", k, a[k], want)
+						}
+					}
+					return nil
+				},
+			},
 		},
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
 			checkAbsent(t, env, "litellm/SVK_A"),
@@ -311,6 +330,51 @@ data "llmsecret_secrets" "plain" {
 			checkAbsent(t, env, "x/SVK_C"),
 			checkAbsent(t, env, "team/SVK_D"),
 		),
+	})
+}
+
+// TestAccSettings_virtualKeyChangeRotates: turning virtual_key on changes
+// full_name under store_virtual_keys, so it is a rename in place: the
+// prefixed name is written, the bare one deleted.
+func TestAccSettings_virtualKeyChangeRotates(t *testing.T) {
+	env := envFile(t)
+	const value = "sk-vk-flip-0001"
+	config := func(virtualKey bool) string {
+		return providerConfig(env, readWrite+"\n    store_virtual_keys = true") + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = "VK_FLIP"
+  virtual_key      = %t
+  value_wo         = %q
+  value_wo_version = 1
+}
+`, virtualKey, value)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config(false),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("VK_FLIP")),
+				},
+				Check: checkStored(t, env, "VK_FLIP", value),
+			},
+			{
+				Config: config(true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("litellm/VK_FLIP")),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkStored(t, env, "litellm/VK_FLIP", value),
+					checkAbsent(t, env, "VK_FLIP"),
+				),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, "litellm/VK_FLIP")(nil) },
 	})
 }
 

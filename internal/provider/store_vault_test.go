@@ -550,14 +550,12 @@ resource "llmsecret_secret" "wo" {
 				Check: checkVault(t, s, "DRIFT_WO", "sk-drift-wo-0001", 1, nil),
 			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			for _, n := range []string{"DRIFT_VALUE", "DRIFT_WO"} {
-				if err := checkVaultGone(t, s, n)(nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		// deletion_policy defaults to soft_delete on Vault: destroy deletes
+		// the latest version of each, recoverably.
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkVaultSoftDeleted(t, s, "DRIFT_VALUE", 3),
+			checkVaultSoftDeleted(t, s, "DRIFT_WO", 1),
+		),
 	})
 }
 
