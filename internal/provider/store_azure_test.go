@@ -114,8 +114,11 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 	fake := azureVault(t, &kvfake.Options{DeleteLag: 2, PurgeLag: 2})
 	const v1, v2 = "sk-azure-one-0001", "sk-azure-two-0002"
 	var version1 string
+	// deletion_policy = "delete": this test follows destroy through the
+	// purge (the default on Key Vault is soft_delete).
 	meta := `description = "OpenAI key"
-  tags = { owner = "platform" }`
+  tags = { owner = "platform" }
+  deletion_policy = "delete"`
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -269,7 +272,8 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 				),
 			},
 		},
-		CheckDestroy: checkKVState(fake, "ANTHROPIC-API-KEY", "absent"),
+		// deletion_policy defaults to soft_delete on Key Vault.
+		CheckDestroy: checkKVState(fake, "ANTHROPIC-API-KEY", "deleted"),
 	})
 }
 
@@ -329,9 +333,12 @@ resource "llmsecret_secret" "other" {
 				ExpectError: regexp.MustCompile(`(?s)both map to.*Key Vault secret "TEAM-KEY"`),
 			},
 		},
+		// deletion_policy defaults to soft_delete on Key Vault: the secrets
+		// written are soft-deleted (the virtual key by the rename away from
+		// it), the refused ones never existed.
 		CheckDestroy: func(*terraform.State) error {
-			for _, n := range []string{"litellm-virtual-key-1", "RENAME-ME", "TEAM-KEY", "openai-key"} {
-				if err := checkKVState(fake, n, "absent")(nil); err != nil {
+			for n, want := range map[string]string{"litellm-virtual-key-1": "deleted", "RENAME-ME": "deleted", "TEAM-KEY": "absent", "openai-key": "absent"} {
+				if err := checkKVState(fake, n, want)(nil); err != nil {
 					return err
 				}
 			}
@@ -399,7 +406,8 @@ func TestAccAzureKeyVaultSecret_errors(t *testing.T) {
 			if fake.Count("set", "TAGGED-KEY") != 0 {
 				return fmt.Errorf("vault: a write with 16 tags reached the vault")
 			}
-			return checkKVState(fake, "THROTTLED-KEY", "absent")(nil)
+			// deletion_policy defaults to soft_delete on Key Vault.
+			return checkKVState(fake, "THROTTLED-KEY", "deleted")(nil)
 		},
 	})
 }
@@ -437,7 +445,8 @@ provider "llmsecret" {
 				),
 			},
 		},
-		CheckDestroy: checkKVState(fake, "MI-KEY", "absent"),
+		// deletion_policy defaults to soft_delete on Key Vault.
+		CheckDestroy: checkKVState(fake, "MI-KEY", "deleted"),
 	})
 }
 

@@ -191,7 +191,9 @@ resource "echo" "test" {}
 				},
 			}),
 		},
-		CheckDestroy: func(*terraform.State) error { return checkGSMAbsent(srv, name)(nil) },
+		// deletion_policy defaults to soft_delete on Secret Manager: destroy
+		// disables the latest version and keeps the secret.
+		CheckDestroy: func(*terraform.State) error { return checkGSM(srv, name, v2, gcpsmtest.Disabled, nil)(nil) },
 	})
 }
 
@@ -350,7 +352,8 @@ resource "llmsecret_secret" "test" {
 				),
 			},
 		},
-		CheckDestroy: func(*terraform.State) error { return checkGSMAbsent(srv, name)(nil) },
+		// deletion_policy defaults to soft_delete on Secret Manager.
+		CheckDestroy: func(*terraform.State) error { return checkGSM(srv, name, "sk-regional", gcpsmtest.Disabled, nil)(nil) },
 	})
 }
 
