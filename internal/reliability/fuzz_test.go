@@ -295,7 +295,7 @@ func FuzzPrimarySecret(f *testing.F) {
 	f.Add([]byte(`{"OPENAI_API_KEY":"sk-1"}`))
 	f.Add([]byte(`{"OPENAI_API_KEY":1}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		m := backendtest.NewMemStore(backends.Caps{Write: true, Delete: true, Binary: true})
+		m := backendtest.NewMemStore(backends.Caps{Write: true, Delete: true, Binary: true, PrimarySecret: true})
 		ctx := context.Background()
 		raw, err := backends.NewStore(m, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite}})
 		if err != nil {
