@@ -239,7 +239,7 @@ func TestLeak_traceLogs(t *testing.T) {
 	for name, want := range map[string]secret{
 		"LEAK_WO": wo, "LEAK_PLAIN": plain, "LEAK_DS": ds, "LEAK_LIST": list, "LEAK_EPH_COPY": eph,
 	} {
-		if got, ok := storedValue(t, envFile, "", name); !ok || got != want.value {
+		if got, ok := storedValue(t, envFile, name); !ok || got != want.value {
 			t.Errorf("after apply, %s in the dotenv file is not the %s value (present: %v)", name, want.label, ok)
 		}
 	}
@@ -295,7 +295,7 @@ func TestLeak_traceLogs(t *testing.T) {
 	out = w.mustRun(all, "destroy", "-auto-approve", "-input=false", "-no-color")
 	check("destroy", w, out)
 	for _, name := range []string{"LEAK_WO", "LEAK_PLAIN", "LEAK_DS", "LEAK_LIST", "LEAK_EPH_COPY"} {
-		if _, ok := storedValue(t, envFile, "", name); ok {
+		if _, ok := storedValue(t, envFile, name); ok {
 			t.Errorf("after destroy, %s is still in the dotenv file", name)
 		}
 	}

@@ -149,7 +149,7 @@ func TestLoad_localDotenv(t *testing.T) {
 	block := fmt.Sprintf("local = {\n    env_file = %q\n  }", env)
 	apply, plan := loadRun(t, w, loadConfig(block, ""), values)
 
-	verified := compareAll(t, localStore(t, env, ""), values)
+	verified := compareAll(t, localStore(t, env), values)
 	data, err := os.ReadFile(env)
 	if err != nil {
 		t.Fatal(err)

@@ -274,7 +274,7 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 				t.Errorf("apply after the fault cleared: want exactly REL_6 added\n%s", tail(out, 20))
 			}
 			if kind == reliability.Local {
-				if got, ok := storedValue(t, broken, "", "REL_6"); !ok || got != "sk-rel-broken-6" {
+				if got, ok := storedValue(t, broken, "REL_6"); !ok || got != "sk-rel-broken-6" {
 					t.Errorf("REL_6 is not in %s after the fault cleared", broken)
 				}
 			} else {

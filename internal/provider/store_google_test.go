@@ -91,15 +91,6 @@ func checkGSM(srv *gcpsmtest.Server, name, want, wantState string, wantLabels ma
 	}
 }
 
-func checkGSMAbsent(srv *gcpsmtest.Server, name string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		if _, ok := srv.Secret(name); ok {
-			return fmt.Errorf("store: %s still exists", name)
-		}
-		return nil
-	}
-}
-
 func TestAccGoogleSecretManagerSecret_basic(t *testing.T) {
 	srv := gcpsmtest.Start(t)
 	const id = "OPENAI_API_KEY"
