@@ -256,6 +256,16 @@ func testSnippet(t *testing.T, src, rel string) {
 		if got, _ := storedValue(t, w.path(".env"), "OPENAI_API_KEY"); got != want {
 			t.Errorf("after apply, OPENAI_API_KEY in the dotenv file is not var.openai_api_key")
 		}
+	case "provider":
+		// The virtual key is stored under the settings' prefix, as LiteLLM
+		// stores virtual keys.
+		want := values.byLabel(t, "var.team_virtual_key")
+		if got, _ := storedValue(t, w.path(".env"), "litellm/team-a"); got != want {
+			t.Errorf("after apply, litellm/team-a in the dotenv file is not var.team_virtual_key")
+		}
+		if _, ok := storedValue(t, w.path(".env"), "team-a"); ok {
+			t.Errorf("after apply, the virtual key is also stored bare as team-a")
+		}
 	case "ephemeral-resources/llmsecret_secret":
 		// The ephemeral value went through value_wo into the copy.
 		want := values.byLabel(t, "seeded ANTHROPIC_API_KEY")
