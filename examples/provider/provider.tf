@@ -19,3 +19,19 @@ provider "llmsecret" {
     prefix_for_stored_virtual_keys = "litellm/"
   }
 }
+
+variable "team_virtual_key" {
+  type      = string
+  sensitive = true
+}
+
+# Only objects marked virtual_key get the prefix: this one is stored as
+# litellm/team-a, where LiteLLM keeps the virtual keys it stores. Any other
+# name (OPENAI_API_KEY) is stored bare, where LiteLLM's get_secret reads it.
+resource "llmsecret_secret" "team_a" {
+  provider         = llmsecret.virtual_keys
+  name             = "team-a"
+  virtual_key      = true
+  value_wo         = var.team_virtual_key
+  value_wo_version = 1
+}

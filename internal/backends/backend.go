@@ -92,6 +92,11 @@ type Caps struct {
 	// is read-after-delete consistent), so Store.Delete does not poll for the
 	// secret to disappear. Stores whose deletes lag (AWS, Azure) leave it off.
 	ImmediateDelete bool
+	// PrimarySecret: LiteLLM reads key_management_settings.primary_secret_name
+	// from this store (only aws_secret_manager; secret_manager_handler.py
+	// passes the primary secret's name to no other reader). NewStore refuses
+	// a primary secret elsewhere: LiteLLM would never look there.
+	PrimarySecret bool
 	// KMS: the store holds no secrets (aws_kms, google_kms). It implements
 	// Encrypter: a write encrypts and hands back a ciphertext for the
 	// gateway's environment, a read decrypts one. Get, Put and Delete are

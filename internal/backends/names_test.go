@@ -3,6 +3,7 @@ package backends_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -244,5 +245,36 @@ func TestEnvReadsSkipStoreRule(t *testing.T) {
 	wantCode(t, "Lookup from the store of a name the store refuses", err, backends.InvalidArgument)
 	if n := m.Calls(backendtest.MethodGet); n != 0 {
 		t.Errorf("Get calls: got %d, want 0", n)
+	}
+}
+
+// TestFullNameEmptyVirtualKeyPrefix: prefix_for_stored_virtual_keys = ""
+// joins as LiteLLM does ("/" + name); a store that refuses the result
+// refuses it in FullName (at plan), saying the prefix produced it. Names that
+// are not virtual keys stay bare.
+func TestFullNameEmptyVirtualKeyPrefix(t *testing.T) {
+	empty := ""
+	settings := func(o *backends.StoreOptions) {
+		o.Settings.StoreVirtualKeys = true
+		o.Settings.PrefixForStoredVirtualKeys = &empty
+	}
+	open, _ := newStore(t, backendtest.NewMemStore(backendtest.AllCaps), settings)
+	if full, err := open.FullName("KEY", nil, true); err != nil || full != "/KEY" {
+		t.Errorf("FullName(KEY, virtual_key) with an empty prefix: got (%q, %v), want /KEY", full, err)
+	}
+	m := backendtest.NewMemStore(backendtest.AllCaps)
+	m.SetNameValidator(func(name string) error {
+		if strings.HasPrefix(name, "/") {
+			return fmt.Errorf("%s names must not start with %q", backendtest.MemStoreKind, "/")
+		}
+		return nil
+	})
+	strict, _ := newStore(t, m, settings)
+	_, err := strict.FullName("KEY", nil, true)
+	wantCode(t, "FullName of a virtual key under an empty prefix the store refuses", err, backends.InvalidArgument)
+	wantContains(t, "FullName of a virtual key under an empty prefix the store refuses", err,
+		"must not start with", "prefix_for_stored_virtual_keys \"\"", "virtual_key")
+	if full, err := strict.FullName("KEY", nil, false); err != nil || full != "KEY" {
+		t.Errorf("FullName(KEY) of a plain name with an empty prefix: got (%q, %v), want KEY", full, err)
 	}
 }

@@ -32,9 +32,13 @@ type Settings struct {
 	// HostedKeys, when non-nil, lists the names read from the store; other
 	// names are read from the process environment. Writes are not filtered.
 	HostedKeys []string
-	// StoreVirtualKeys applies PrefixForStoredVirtualKeys to every name.
-	StoreVirtualKeys           bool
-	PrefixForStoredVirtualKeys string
+	// StoreVirtualKeys applies PrefixForStoredVirtualKeys to the names of
+	// objects marked as virtual keys, as LiteLLM prefixes only the virtual
+	// keys it stores (its get_secret reads every other name bare).
+	StoreVirtualKeys bool
+	// PrefixForStoredVirtualKeys is nil for the default, "litellm/". An
+	// empty prefix joins as LiteLLM does: "/" + name.
+	PrefixForStoredVirtualKeys *string
 	// PrimarySecretName, when set, stores every name as a field of one JSON
 	// object under this name.
 	PrimarySecretName string
@@ -52,8 +56,9 @@ func (s *Settings) Validate() error {
 	default:
 		return Errorf(InvalidArgument, "key_management_settings.access_mode %q is not one of %s", s.AccessMode, strings.Join(AccessModes, ", "))
 	}
-	if s.PrefixForStoredVirtualKeys == "" {
-		s.PrefixForStoredVirtualKeys = DefaultVirtualKeyPrefix
+	if s.PrefixForStoredVirtualKeys == nil {
+		p := DefaultVirtualKeyPrefix
+		s.PrefixForStoredVirtualKeys = &p
 	}
 	if s.PrimarySecretName != "" {
 		if err := ValidateName(s.PrimarySecretName); err != nil {
@@ -75,36 +80,59 @@ func (s *Settings) Hosted(name, fullName string) bool {
 	return slices.Contains(s.HostedKeys, name) || slices.Contains(s.HostedKeys, fullName)
 }
 
+// VirtualKeyPrefix is prefix_for_stored_virtual_keys, the default when unset.
+func (s *Settings) VirtualKeyPrefix() string {
+	if s.PrefixForStoredVirtualKeys == nil {
+		return DefaultVirtualKeyPrefix
+	}
+	return *s.PrefixForStoredVirtualKeys
+}
+
+// PrefixesVirtualKey reports whether FullName applies the settings' prefix
+// to an object: store_virtual_keys is on, the object is a virtual key and
+// has no prefix of its own.
+func (s *Settings) PrefixesVirtualKey(prefix *string, virtualKey bool) bool {
+	return prefix == nil && virtualKey && s.StoreVirtualKeys
+}
+
 // FullName returns the stored name of name. prefix is the object's own prefix
-// attribute: nil means "use the settings", "" opts out of any prefix.
-func (s *Settings) FullName(name string, prefix *string) string {
+// attribute: nil means "use the settings", "" opts out of any prefix, any
+// other value is joined with name as LiteLLM joins. virtualKey marks a
+// LiteLLM virtual key: only those get prefix_for_stored_virtual_keys (when
+// store_virtual_keys is on), as LiteLLM's _get_secret_name prefixes only the
+// virtual keys it stores; every other name is stored bare, where LiteLLM's
+// get_secret reads it.
+func (s *Settings) FullName(name string, prefix *string, virtualKey bool) string {
 	switch {
+	case prefix != nil && *prefix == "":
+		return name
 	case prefix != nil:
 		return JoinPrefix(*prefix, name)
-	case s.StoreVirtualKeys:
-		return JoinPrefix(s.PrefixForStoredVirtualKeys, name)
+	case s.PrefixesVirtualKey(prefix, virtualKey):
+		return JoinPrefix(s.VirtualKeyPrefix(), name)
 	}
 	return name
 }
 
-// SplitFullName is FullName's inverse for import: it returns the name and the
-// prefix attribute (nil for "the settings' prefix") that give fullName.
-func (s *Settings) SplitFullName(fullName string) (name string, prefix *string) {
+// SplitFullName is FullName's inverse for import: it returns the name, the
+// prefix attribute (nil for "the settings'") and virtual_key that give
+// fullName. With store_virtual_keys on, a name under the settings' prefix is
+// a virtual key; any other name is a bare name.
+func (s *Settings) SplitFullName(fullName string) (name string, prefix *string, virtualKey bool) {
 	if s.StoreVirtualKeys {
-		p := JoinPrefix(s.PrefixForStoredVirtualKeys, "")
+		p := JoinPrefix(s.VirtualKeyPrefix(), "")
 		if rest, ok := strings.CutPrefix(fullName, p); ok && rest != "" {
-			return rest, nil
+			return rest, nil, true
 		}
-		empty := ""
-		return fullName, &empty
 	}
-	return fullName, nil
+	return fullName, nil, false
 }
 
-// JoinPrefix joins as LiteLLM does: prefix+name when prefix ends with "/",
-// else prefix+"/"+name; an empty prefix leaves name as it is.
+// JoinPrefix joins exactly as LiteLLM's _get_secret_name does: prefix+name
+// when prefix ends with "/", else prefix+"/"+name. An empty prefix therefore
+// gives "/"+name, as in LiteLLM.
 func JoinPrefix(prefix, name string) string {
-	if prefix == "" || strings.HasSuffix(prefix, "/") {
+	if strings.HasSuffix(prefix, "/") {
 		return prefix + name
 	}
 	return prefix + "/" + name

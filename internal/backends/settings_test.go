@@ -19,8 +19,8 @@ func TestSettingsValidateDefaults(t *testing.T) {
 	if s.AccessMode != backends.ReadOnly {
 		t.Errorf("default access_mode: got %q, want %q", s.AccessMode, backends.ReadOnly)
 	}
-	if s.PrefixForStoredVirtualKeys != "litellm/" {
-		t.Errorf("default prefix_for_stored_virtual_keys: got %q, want %q", s.PrefixForStoredVirtualKeys, "litellm/")
+	if s.PrefixForStoredVirtualKeys == nil || *s.PrefixForStoredVirtualKeys != "litellm/" || s.VirtualKeyPrefix() != "litellm/" {
+		t.Errorf("default prefix_for_stored_virtual_keys: got %s, want %q", showPrefix(s.PrefixForStoredVirtualKeys), "litellm/")
 	}
 	if s.StoreVirtualKeys || s.HostedKeys != nil || s.PrimarySecretName != "" || s.Description != "" || s.Tags != nil {
 		t.Errorf("other defaults: got %+v, want zero values", s)
@@ -32,13 +32,18 @@ func TestSettingsValidateDefaults(t *testing.T) {
 
 func TestSettingsValidateKeepsValues(t *testing.T) {
 	for _, mode := range []backends.AccessMode{backends.ReadOnly, backends.WriteOnly, backends.ReadAndWrite} {
-		s := backends.Settings{AccessMode: mode, PrefixForStoredVirtualKeys: "team", PrimarySecretName: "litellm/primary"}
+		s := backends.Settings{AccessMode: mode, PrefixForStoredVirtualKeys: strPtr("team"), PrimarySecretName: "litellm/primary"}
 		if err := s.Validate(); err != nil {
 			t.Errorf("Validate(access_mode %q): %v", mode, err)
 		}
-		if s.AccessMode != mode || s.PrefixForStoredVirtualKeys != "team" || s.PrimarySecretName != "litellm/primary" {
+		if s.AccessMode != mode || s.VirtualKeyPrefix() != "team" || s.PrimarySecretName != "litellm/primary" {
 			t.Errorf("Validate changed set values: got %+v", s)
 		}
+	}
+	// An empty prefix is a value, not "unset": LiteLLM joins it as "/" + name.
+	s := backends.Settings{PrefixForStoredVirtualKeys: strPtr("")}
+	if err := s.Validate(); err != nil || s.VirtualKeyPrefix() != "" {
+		t.Errorf("Validate of prefix_for_stored_virtual_keys \"\": got %q, %v; want it kept as \"\"", s.VirtualKeyPrefix(), err)
 	}
 }
 
@@ -100,8 +105,10 @@ func TestSettingsHosted(t *testing.T) {
 }
 
 func TestJoinPrefix(t *testing.T) {
+	// LiteLLM's _get_secret_name: prefix+name when the prefix ends with "/",
+	// else prefix+"/"+name, so "" gives "/"+name.
 	tests := []struct{ prefix, name, want string }{
-		{"", "KEY", "KEY"},
+		{"", "KEY", "/KEY"},
 		{"litellm/", "KEY", "litellm/KEY"},
 		{"litellm", "KEY", "litellm/KEY"},
 		{"a/b/", "KEY", "a/b/KEY"},
@@ -119,23 +126,32 @@ func TestJoinPrefix(t *testing.T) {
 }
 
 func TestFullName(t *testing.T) {
+	vk := backends.Settings{StoreVirtualKeys: true}
 	tests := []struct {
-		name     string
-		settings backends.Settings
-		objName  string
-		prefix   *string
-		want     string
+		name       string
+		settings   backends.Settings
+		objName    string
+		prefix     *string
+		virtualKey bool
+		want       string
 	}{
-		{"NoVirtualKeys", backends.Settings{}, "KEY", nil, "KEY"},
-		{"NoVirtualKeysPrefixIgnored", backends.Settings{PrefixForStoredVirtualKeys: "p/"}, "KEY", nil, "KEY"},
-		{"DefaultPrefix", backends.Settings{StoreVirtualKeys: true}, "KEY", nil, "litellm/KEY"},
-		{"PrefixWithSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team/"}, "KEY", nil, "team/KEY"},
-		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "KEY", nil, "team/KEY"},
-		{"ObjectPrefixOverrides", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr("own/"), "own/KEY"},
-		{"ObjectPrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr("own"), "own/KEY"},
-		{"ObjectPrefixEmptyOptsOut", backends.Settings{StoreVirtualKeys: true}, "KEY", strPtr(""), "KEY"},
-		{"ObjectPrefixWithoutVirtualKeys", backends.Settings{}, "KEY", strPtr("own"), "own/KEY"},
-		{"NameWithSlashes", backends.Settings{StoreVirtualKeys: true}, "virtual-key/abc", nil, "litellm/virtual-key/abc"},
+		{"NoVirtualKeys", backends.Settings{}, "KEY", nil, false, "KEY"},
+		{"NoVirtualKeysVirtualKey", backends.Settings{}, "KEY", nil, true, "KEY"},
+		{"NoVirtualKeysPrefixIgnored", backends.Settings{PrefixForStoredVirtualKeys: strPtr("p/")}, "KEY", nil, true, "KEY"},
+		// LiteLLM prefixes only the virtual keys it stores; get_secret
+		// reads every other name bare.
+		{"StoreVirtualKeysPlainNameBare", vk, "OPENAI_API_KEY", nil, false, "OPENAI_API_KEY"},
+		{"DefaultPrefix", vk, "KEY", nil, true, "litellm/KEY"},
+		{"PrefixWithSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team/")}, "KEY", nil, true, "team/KEY"},
+		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team")}, "KEY", nil, true, "team/KEY"},
+		{"EmptySettingsPrefixAsLiteLLM", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("")}, "KEY", nil, true, "/KEY"},
+		{"EmptySettingsPrefixPlainName", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("")}, "KEY", nil, false, "KEY"},
+		{"ObjectPrefixOverrides", vk, "KEY", strPtr("own/"), true, "own/KEY"},
+		{"ObjectPrefixOnPlainName", vk, "KEY", strPtr("own/"), false, "own/KEY"},
+		{"ObjectPrefixWithoutSlash", vk, "KEY", strPtr("own"), true, "own/KEY"},
+		{"ObjectPrefixEmptyOptsOut", vk, "KEY", strPtr(""), true, "KEY"},
+		{"ObjectPrefixWithoutVirtualKeys", backends.Settings{}, "KEY", strPtr("own"), false, "own/KEY"},
+		{"NameWithSlashes", vk, "virtual-key/abc", nil, true, "litellm/virtual-key/abc"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,28 +159,33 @@ func TestFullName(t *testing.T) {
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			if got := s.FullName(tc.objName, tc.prefix); got != tc.want {
-				t.Errorf("FullName(%q): got %q, want %q", tc.objName, got, tc.want)
+			if got := s.FullName(tc.objName, tc.prefix, tc.virtualKey); got != tc.want {
+				t.Errorf("FullName(%q, prefix %s, virtual_key %t): got %q, want %q", tc.objName, showPrefix(tc.prefix), tc.virtualKey, got, tc.want)
 			}
 		})
 	}
 }
 
 func TestSplitFullName(t *testing.T) {
+	vk := backends.Settings{StoreVirtualKeys: true}
 	tests := []struct {
 		name       string
 		settings   backends.Settings
 		full       string
 		wantName   string
 		wantPrefix *string
+		wantVK     bool
 	}{
-		{"NoVirtualKeys", backends.Settings{}, "litellm/KEY", "litellm/KEY", nil},
-		{"DefaultPrefix", backends.Settings{StoreVirtualKeys: true}, "litellm/KEY", "KEY", nil},
-		{"DefaultPrefixNested", backends.Settings{StoreVirtualKeys: true}, "litellm/a/b", "a/b", nil},
-		{"OutsidePrefix", backends.Settings{StoreVirtualKeys: true}, "other/KEY", "other/KEY", strPtr("")},
-		{"PrefixOnly", backends.Settings{StoreVirtualKeys: true}, "litellm/", "litellm/", strPtr("")},
-		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "team/KEY", "KEY", nil},
-		{"PrefixWithoutSlashNoMatch", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"}, "teamKEY", "teamKEY", strPtr("")},
+		{"NoVirtualKeys", backends.Settings{}, "litellm/KEY", "litellm/KEY", nil, false},
+		{"DefaultPrefix", vk, "litellm/KEY", "KEY", nil, true},
+		{"DefaultPrefixNested", vk, "litellm/a/b", "a/b", nil, true},
+		{"OutsidePrefixIsPlain", vk, "OPENAI_API_KEY", "OPENAI_API_KEY", nil, false},
+		{"OtherPrefixIsPlain", vk, "other/KEY", "other/KEY", nil, false},
+		{"PrefixOnly", vk, "litellm/", "litellm/", nil, false},
+		{"PrefixWithoutSlash", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team")}, "team/KEY", "KEY", nil, true},
+		{"PrefixWithoutSlashNoMatch", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team")}, "teamKEY", "teamKEY", nil, false},
+		{"EmptyPrefix", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("")}, "/KEY", "KEY", nil, true},
+		{"EmptyPrefixPlain", backends.Settings{StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("")}, "KEY", "KEY", nil, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,12 +193,12 @@ func TestSplitFullName(t *testing.T) {
 			if err := s.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			gotName, gotPrefix := s.SplitFullName(tc.full)
-			if gotName != tc.wantName || !samePrefix(gotPrefix, tc.wantPrefix) {
-				t.Errorf("SplitFullName(%q): got (%q, %s), want (%q, %s)", tc.full, gotName, showPrefix(gotPrefix), tc.wantName, showPrefix(tc.wantPrefix))
+			gotName, gotPrefix, gotVK := s.SplitFullName(tc.full)
+			if gotName != tc.wantName || !samePrefix(gotPrefix, tc.wantPrefix) || gotVK != tc.wantVK {
+				t.Errorf("SplitFullName(%q): got (%q, %s, %t), want (%q, %s, %t)", tc.full, gotName, showPrefix(gotPrefix), gotVK, tc.wantName, showPrefix(tc.wantPrefix), tc.wantVK)
 			}
 			// Import must land on the same stored name.
-			if back := s.FullName(gotName, gotPrefix); back != tc.full {
+			if back := s.FullName(gotName, gotPrefix, gotVK); back != tc.full {
 				t.Errorf("FullName(SplitFullName(%q)): got %q, want %q", tc.full, back, tc.full)
 			}
 		})

@@ -38,6 +38,10 @@ type StoreOptions struct {
 	CacheReads bool
 }
 
+// PrimarySecretKind is the one key_management_system whose LiteLLM reader
+// reads a primary secret (Caps.PrimarySecret).
+const PrimarySecretKind = "aws_secret_manager"
+
 // Store is what provider code holds: a Backend plus the behaviour every store
 // gets for free. It is safe for concurrent use.
 type Store struct {
@@ -83,6 +87,9 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 	if o.Settings.PrimarySecretName != "" && b.Caps().KMS {
 		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name: the %s store holds no secrets, so it has no primary secret", b.Kind())
 	}
+	if o.Settings.PrimarySecretName != "" && !b.Caps().PrimarySecret {
+		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name is set, but LiteLLM reads primary secrets only from AWS Secrets Manager (key_management_system = %q): with the %s store it reads each name on its own, so it would never find secrets stored as fields of %s; remove primary_secret_name", PrimarySecretKind, b.Kind(), quoteName(o.Settings.PrimarySecretName))
+	}
 	if o.Settings.PrimarySecretName != "" {
 		if err := s.validateStoreName(o.Settings.PrimarySecretName); err != nil {
 			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
@@ -123,13 +130,17 @@ func (s *Store) NoDeleteReason() string {
 }
 
 // FullName returns the stored name of an object's name: the settings' or the
-// object's prefix joined with it (Settings.FullName). It applies the name
-// rules, so a name the store cannot hold fails here, at plan time. Stores
-// never respell a name: LiteLLM reads each secret by the name its config
-// gives, so the stored name is that name.
-func (s *Store) FullName(name string, prefix *string) (string, error) {
-	full := s.settings.FullName(name, prefix)
+// object's prefix joined with it (Settings.FullName; the settings' prefix only
+// for virtual keys). It applies the name rules, so a name the store cannot
+// hold fails here, at plan time. Stores never respell a name: LiteLLM reads
+// each secret by the name its config gives, so the stored name is that name.
+func (s *Store) FullName(name string, prefix *string, virtualKey bool) (string, error) {
+	full := s.settings.FullName(name, prefix, virtualKey)
 	if err := s.ValidateName(full); err != nil {
+		if s.settings.PrefixesVirtualKey(prefix, virtualKey) {
+			err = fmt.Errorf("%w (the name is key_management_settings.prefix_for_stored_virtual_keys %q joined with %s as LiteLLM joins it, because virtual_key is true)",
+				err, s.settings.VirtualKeyPrefix(), quoteName(name))
+		}
 		return "", err
 	}
 	return full, nil

@@ -553,7 +553,7 @@ func TestLookupMany(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
 		seed(t, m, "litellm/A")
 		s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.StoreVirtualKeys = true })
-		full := s.Settings().FullName("A", nil)
+		full := s.Settings().FullName("A", nil, true)
 		got, err := s.LookupMany(ctx, []string{"A"}, []string{full})
 		if err != nil {
 			t.Fatal(err)
@@ -664,6 +664,22 @@ func TestClosePrimaryCached(t *testing.T) {
 	wantCode(t, "Write of a primary field after Close", err, backends.FailedPrecondition)
 }
 
+// TestPrimarySecretOnlyWhereLiteLLMReadsIt: LiteLLM reads a primary secret
+// only from AWS Secrets Manager; on any other store NewStore refuses
+// primary_secret_name, naming the setting, the store and the reason.
+func TestPrimarySecretOnlyWhereLiteLLMReadsIt(t *testing.T) {
+	caps := backendtest.AllCaps
+	caps.PrimarySecret = false
+	_, err := backends.NewStore(backendtest.NewMemStore(caps), &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "litellm-keys"}})
+	wantCode(t, "NewStore(primary_secret_name) on a store without a LiteLLM primary-secret reader", err, backends.InvalidArgument)
+	for _, want := range []string{"primary_secret_name", "LiteLLM reads primary secrets only from AWS Secrets Manager", `"aws_secret_manager"`, "the " + backendtest.MemStoreKind + " store"} {
+		wantContains(t, "NewStore(primary_secret_name)", err, want)
+	}
+	if _, err := backends.NewStore(backendtest.NewMemStore(backendtest.AllCaps), &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "litellm-keys"}}); err != nil {
+		t.Errorf("NewStore(primary_secret_name) on a store with Caps.PrimarySecret: %v", err)
+	}
+}
+
 func TestPrimarySecret(t *testing.T) {
 	ctx := context.Background()
 	primary := func(o *backends.StoreOptions) { o.Settings.PrimarySecretName = "primary" }
@@ -674,7 +690,7 @@ func TestPrimarySecret(t *testing.T) {
 		if got := s.Caps(); got != want {
 			t.Errorf("Caps with a primary secret: got %+v, want %+v", got, want)
 		}
-		s2, _ := newStore(t, backendtest.NewMemStore(backends.Caps{Write: true}), primary)
+		s2, _ := newStore(t, backendtest.NewMemStore(backends.Caps{Write: true, PrimarySecret: true}), primary)
 		if !s2.Caps().Delete {
 			t.Errorf("Caps().Delete with a primary secret on a writable store without Delete: got false, want true (a field delete is a write)")
 		}

@@ -236,15 +236,15 @@ func randomHex(t *testing.T, n int) string {
 
 // localStore opens a dotenv file with the provider's own local backend, to
 // seed values the way the provider would write them and to check what the
-// CLI runs left there. primary, when not empty, is primary_secret_name.
-func localStore(t *testing.T, envFile, primary string) *backends.Store {
+// CLI runs left there.
+func localStore(t *testing.T, envFile string) *backends.Store {
 	t.Helper()
 	b, err := local.New(&local.Options{EnvFile: envFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := backends.NewStore(b, &backends.StoreOptions{Settings: backends.Settings{
-		AccessMode: backends.ReadAndWrite, PrimarySecretName: primary,
+		AccessMode: backends.ReadAndWrite,
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -257,16 +257,16 @@ func localStore(t *testing.T, envFile, primary string) *backends.Store {
 // so any byte string is stored correctly.
 func seed(t *testing.T, envFile, name, value string) {
 	t.Helper()
-	s := localStore(t, envFile, "")
+	s := localStore(t, envFile)
 	if _, err := s.Write(t.Context(), backends.WriteRequest{Name: name, Value: []byte(value)}); err != nil {
 		t.Fatalf("seeding %s: %v", name, err)
 	}
 }
 
 // storedValue reads name back from the dotenv file; ok is false if missing.
-func storedValue(t *testing.T, envFile, primary, name string) (string, bool) {
+func storedValue(t *testing.T, envFile, name string) (string, bool) {
 	t.Helper()
-	sec, err := localStore(t, envFile, primary).Find(t.Context(), name)
+	sec, err := localStore(t, envFile).Find(t.Context(), name)
 	if backends.CodeOf(err) == backends.NotFound {
 		return "", false
 	}

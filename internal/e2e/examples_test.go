@@ -253,13 +253,23 @@ func testSnippet(t *testing.T, src, rel string) {
 	case "resources/llmsecret_secret":
 		// The value_wo reached the store.
 		want := values.byLabel(t, "var.openai_api_key")
-		if got, _ := storedValue(t, w.path(".env"), "", "OPENAI_API_KEY"); got != want {
+		if got, _ := storedValue(t, w.path(".env"), "OPENAI_API_KEY"); got != want {
 			t.Errorf("after apply, OPENAI_API_KEY in the dotenv file is not var.openai_api_key")
+		}
+	case "provider":
+		// The virtual key is stored under the settings' prefix, as LiteLLM
+		// stores virtual keys.
+		want := values.byLabel(t, "var.team_virtual_key")
+		if got, _ := storedValue(t, w.path(".env"), "litellm/team-a"); got != want {
+			t.Errorf("after apply, litellm/team-a in the dotenv file is not var.team_virtual_key")
+		}
+		if _, ok := storedValue(t, w.path(".env"), "team-a"); ok {
+			t.Errorf("after apply, the virtual key is also stored bare as team-a")
 		}
 	case "ephemeral-resources/llmsecret_secret":
 		// The ephemeral value went through value_wo into the copy.
 		want := values.byLabel(t, "seeded ANTHROPIC_API_KEY")
-		if got, _ := storedValue(t, w.path(".env"), "", "ANTHROPIC_API_KEY_COPY"); got != want {
+		if got, _ := storedValue(t, w.path(".env"), "ANTHROPIC_API_KEY_COPY"); got != want {
 			t.Errorf("after apply, ANTHROPIC_API_KEY_COPY in the dotenv file is not the seeded ANTHROPIC_API_KEY")
 		}
 	}
@@ -406,7 +416,7 @@ func testQuickstart(t *testing.T, src string) {
 	if ok := strings.TrimSpace(w.mustRun(values, "output", "-no-color", "-raw", "round_trip_ok")); ok != "true" {
 		t.Errorf("output round_trip_ok = %q, want \"true\"", ok)
 	}
-	if got, _ := storedValue(t, w.path(".env"), "", "OPENAI_API_KEY"); got != key.value {
+	if got, _ := storedValue(t, w.path(".env"), "OPENAI_API_KEY"); got != key.value {
 		t.Errorf("OPENAI_API_KEY in the dotenv file is not var.openai_api_key")
 	}
 	// The data source keeps the value in state (sensitive) by design; the
@@ -414,7 +424,7 @@ func testQuickstart(t *testing.T, src string) {
 	readState(t, w.path("terraform.tfstate")).checkManagedValues(t, "after apply", values)
 	out = w.mustRun(values, "destroy", "-auto-approve", "-input=false", "-no-color")
 	checkNoLeak(t, "destroy", out, values)
-	if _, ok := storedValue(t, w.path(".env"), "", "OPENAI_API_KEY"); ok {
+	if _, ok := storedValue(t, w.path(".env"), "OPENAI_API_KEY"); ok {
 		t.Errorf("OPENAI_API_KEY is still in the dotenv file after destroy")
 	}
 }

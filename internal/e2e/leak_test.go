@@ -13,6 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
 )
 
 // leakConfig uses every object of the provider, each carrying its own value:
@@ -24,7 +27,9 @@ import (
 //     is seeded in the file, read ephemerally and written again; it must
 //     never reach state
 //   - primary: value_wo through a second provider instance with
-//     primary_secret_name, i.e. a field of one JSON object in the store
+//     primary_secret_name, i.e. a field of one JSON object in the store; on
+//     AWS Secrets Manager (moto), the one store LiteLLM reads a primary
+//     secret from (PRIMARY_STORE is replaced by its block)
 //
 // The outputs compare what the data sources read with the variables, so the
 // test knows the reads really returned the values (and the CLI printed
@@ -70,12 +75,10 @@ provider "llmsecret" {
 
 provider "llmsecret" {
   alias = "primary"
+  PRIMARY_STORE
   key_management_settings = {
     access_mode         = "read_and_write"
     primary_secret_name = "LEAK_PRIMARY"
-  }
-  local = {
-    env_file = var.env_file
   }
 }
 
@@ -187,7 +190,8 @@ func TestLeak_traceLogs(t *testing.T) {
 	neverInState := newSecretSet(wo, eph, primary, failedWrite)
 
 	seed(t, envFile, "LEAK_EPH_SRC", eph.value)
-	w.write("main.tf", leakConfig)
+	aws := reliability.Start(t, reliability.AWSSM)
+	w.write("main.tf", strings.Replace(leakConfig, "PRIMARY_STORE", aws.Block, 1))
 	w.env = append([]string{
 		"TF_VAR_env_file=" + envFile,
 		"TF_VAR_wo_value=" + wo.value,
@@ -235,12 +239,13 @@ func TestLeak_traceLogs(t *testing.T) {
 	for name, want := range map[string]secret{
 		"LEAK_WO": wo, "LEAK_PLAIN": plain, "LEAK_DS": ds, "LEAK_LIST": list, "LEAK_EPH_COPY": eph,
 	} {
-		if got, ok := storedValue(t, envFile, "", name); !ok || got != want.value {
+		if got, ok := storedValue(t, envFile, name); !ok || got != want.value {
 			t.Errorf("after apply, %s in the dotenv file is not the %s value (present: %v)", name, want.label, ok)
 		}
 	}
-	if got, ok := storedValue(t, envFile, "LEAK_PRIMARY", "LEAK_PRIMARY_FIELD"); !ok || got != primary.value {
-		t.Errorf("after apply, field LEAK_PRIMARY_FIELD of primary secret LEAK_PRIMARY is not the primary_field value (present: %v)", ok)
+	primaryStore := aws.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: "LEAK_PRIMARY"}})
+	if got, err := primaryStore.Find(t.Context(), "LEAK_PRIMARY_FIELD"); err != nil || string(got.Value) != primary.value {
+		t.Errorf("after apply, field LEAK_PRIMARY_FIELD of primary secret LEAK_PRIMARY is not the primary_field value (err: %v)", err)
 	}
 	// Proof the state scan can fail: value (sensitive) is in state by design,
 	// and the scanner must see it there.
@@ -290,7 +295,7 @@ func TestLeak_traceLogs(t *testing.T) {
 	out = w.mustRun(all, "destroy", "-auto-approve", "-input=false", "-no-color")
 	check("destroy", w, out)
 	for _, name := range []string{"LEAK_WO", "LEAK_PLAIN", "LEAK_DS", "LEAK_LIST", "LEAK_EPH_COPY"} {
-		if _, ok := storedValue(t, envFile, "", name); ok {
+		if _, ok := storedValue(t, envFile, name); ok {
 			t.Errorf("after destroy, %s is still in the dotenv file", name)
 		}
 	}

@@ -7,8 +7,9 @@ package e2e
 //   - local: 1,000 keys in one dotenv file, written by 50 concurrent
 //     writers of one provider process; the file must parse, bind every key
 //     exactly once and stay 0600;
-//   - hashicorp_vault, primary_secret_name: 1,000 fields of ONE JSON object,
-//     every write a read-modify-write of the whole object;
+//   - aws_secret_manager (moto), primary_secret_name: 1,000 fields of ONE
+//     JSON object (LiteLLM reads a primary secret only from AWS Secrets
+//     Manager), every write a read-modify-write of the whole object;
 //   - hashicorp_vault: 1,000 separate KV v2 secrets, one version each.
 //
 // A plan after each apply refreshes all 1,000 and must be empty.
@@ -148,7 +149,7 @@ func TestLoad_localDotenv(t *testing.T) {
 	block := fmt.Sprintf("local = {\n    env_file = %q\n  }", env)
 	apply, plan := loadRun(t, w, loadConfig(block, ""), values)
 
-	verified := compareAll(t, localStore(t, env, ""), values)
+	verified := compareAll(t, localStore(t, env), values)
 	data, err := os.ReadFile(env)
 	if err != nil {
 		t.Fatal(err)
@@ -178,10 +179,10 @@ func TestLoad_localDotenv(t *testing.T) {
 		n, loadParallelism, apply.Round(100*time.Millisecond), plan.Round(100*time.Millisecond), verified, len(data), fi.Mode().Perm())
 }
 
-func TestLoad_vaultPrimarySecret(t *testing.T) {
+func TestLoad_awsPrimarySecret(t *testing.T) {
 	cliPath(t)
 	n := loadCount(t)
-	tg := reliability.Start(t, reliability.Vault)
+	tg := reliability.Start(t, reliability.AWSSM)
 	w := newWorkspace(t)
 	values := loadValues(t, n)
 	const primary = "LOAD_PRIMARY"
@@ -201,7 +202,7 @@ func TestLoad_vaultPrimarySecret(t *testing.T) {
 		t.Errorf("the primary secret has %d fields, want %d", len(fields), n)
 	}
 	writes := tg.Requests(reliability.Write, primary)
-	t.Logf("hashicorp_vault primary secret: %d fields at -parallelism=%d: apply %s, plan (refresh) %s; %d verified; %d writes of the object (group commit), %d Vault versions",
+	t.Logf("aws_secret_manager primary secret: %d fields at -parallelism=%d: apply %s, plan (refresh) %s; %d verified; %d writes of the object (group commit), %d versions",
 		n, loadParallelism, apply.Round(100*time.Millisecond), plan.Round(100*time.Millisecond), verified, writes, tg.Versions(primary))
 }
 

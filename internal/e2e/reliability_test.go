@@ -35,10 +35,11 @@ import (
 var relStores = []string{reliability.Local, reliability.Vault, reliability.AWSSM, reliability.Azure, reliability.CyberArk, reliability.Custom, reliability.GoogleSM}
 
 // relConfig is the configuration of the CLI fault test: one secret per key
-// of var.values, on the target's store; broken adds, for the local store, a
-// secret written through a second provider whose primary secret is not
-// JSON (the local store's permanent fault).
-func relConfig(tg *reliability.Target, broken bool) string {
+// of var.values, on the target's store; brokenEnv, when set, adds for the
+// local store a secret written through a second provider whose env_file is
+// brokenEnv, in a directory that does not exist until the test makes it
+// (the local store's permanent fault).
+func relConfig(tg *reliability.Target, brokenEnv string) string {
 	var b strings.Builder
 	b.WriteString(requiredProviders)
 	fmt.Fprintf(&b, `
@@ -66,24 +67,25 @@ resource "llmsecret_secret" "s" {
   value_wo_version = 1
 }
 `, tg.Block)
-	if broken {
+	if brokenEnv != "" {
 		fmt.Fprintf(&b, `
 provider "llmsecret" {
-  alias = "primary"
-  %s
+  alias = "broken"
   key_management_settings = {
-    access_mode         = "read_and_write"
-    primary_secret_name = "REL_PRIMARY"
+    access_mode = "read_and_write"
+  }
+  local = {
+    env_file = %q
   }
 }
 
 resource "llmsecret_secret" "broken" {
-  provider         = llmsecret.primary
+  provider         = llmsecret.broken
   name             = "REL_6"
   value_wo         = "sk-rel-broken-6"
   value_wo_version = 1
 }
-`, tg.Block)
+`, brokenEnv)
 	}
 	return b.String()
 }
@@ -176,7 +178,7 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 				slices.Sort(out)
 				return out
 			}
-			apply := func(broken bool) (string, error) {
+			apply := func(broken string) (string, error) {
 				w.write("main.tf", relConfig(tg, broken))
 				return w.run("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=4")
 			}
@@ -192,7 +194,7 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 					tg.Inject(t, reliability.Write, stored[fmt.Sprintf("REL_%d", i+1)], f, max(tg.LandingWrite, 1), 1, false)
 				}
 			}
-			out, err := apply(false)
+			out, err := apply("")
 			if err != nil {
 				t.Fatalf("apply with transient faults: %v\n%s", err, tail(out, 40))
 			}
@@ -217,12 +219,11 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 
 			// 2. A permanent fault on REL_6 while REL_5 is created.
 			values["REL_5"] = "sk-rel-5-" + randomHex(t, 6)
-			broken := false
+			broken := ""
 			if kind == reliability.Local {
-				// The local store's permanent fault: a primary secret that
-				// is not a JSON object.
-				seed(t, tg.EnvFile, "REL_PRIMARY", "[not, a json object")
-				broken = true
+				// The local store's permanent fault: an env_file in a
+				// directory that does not exist.
+				broken = w.path("broken-dir/.env")
 			} else {
 				values["REL_6"] = "sk-rel-6-" + randomHex(t, 6)
 				tg.Inject(t, reliability.Write, stored["REL_6"], reliability.Forbidden, 1, faultproxy.Forever, false)
@@ -237,7 +238,7 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 			case reliability.GoogleSM:
 				want[1] = "injected PermissionDenied"
 			case reliability.Local:
-				want = []string{"creating secret (REL_6) in local", "primary secret (REL_PRIMARY) in local is not a JSON object"}
+				want = []string{"creating secret (REL_6) in local", "does not exist"}
 			}
 			flat := strings.Join(strings.Fields(out), " ")
 			for _, s := range want {
@@ -261,7 +262,9 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 			// 3. The fault gone, the next apply creates REL_6 only.
 			tg.Clear()
 			if kind == reliability.Local {
-				localStore(t, tg.EnvFile, "").Delete(t.Context(), "REL_PRIMARY", backends.DeleteForever) //nolint:errcheck // checked below by the apply
+				if err := os.Mkdir(w.path("broken-dir"), 0o700); err != nil {
+					t.Fatal(err)
+				}
 			}
 			out, err = apply(broken)
 			if err != nil {
@@ -271,8 +274,8 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 				t.Errorf("apply after the fault cleared: want exactly REL_6 added\n%s", tail(out, 20))
 			}
 			if kind == reliability.Local {
-				if got, ok := storedValue(t, tg.EnvFile, "REL_PRIMARY", "REL_6"); !ok || got != "sk-rel-broken-6" {
-					t.Errorf("REL_6 is not in the primary secret after the fault cleared")
+				if got, ok := storedValue(t, broken, "REL_6"); !ok || got != "sk-rel-broken-6" {
+					t.Errorf("REL_6 is not in %s after the fault cleared", broken)
 				}
 			} else {
 				checkHeld(t, tg, "", values, stored)

@@ -85,3 +85,15 @@ func addWarnings(diags *diag.Diagnostics, w *backends.Warnings) {
 		diags.AddWarning("Secret store warning", msg)
 	}
 }
+
+// Descriptions of the naming attributes every object shares.
+const (
+	prefixDescription = "Prefix of the stored name, overriding `key_management_settings.prefix_for_stored_virtual_keys` " +
+		"(whether or not `virtual_key` is set). Joined as LiteLLM joins: `prefix + name` when the prefix ends with `/`, " +
+		"else `prefix + \"/\" + name`. `\"\"` opts out of any prefix: the name is stored as written."
+	virtualKeyDescription = "The object is a LiteLLM virtual key. With `key_management_settings.store_virtual_keys = true`, " +
+		"only virtual keys get `prefix_for_stored_virtual_keys` (default `litellm/`), as LiteLLM prefixes only the virtual " +
+		"keys it stores; every other name (e.g. `OPENAI_API_KEY`) is stored bare, where LiteLLM's `get_secret` reads it. " +
+		"An empty settings prefix joins as LiteLLM does, giving `/` + name, which stores that refuse a leading `/` " +
+		"refuse at plan. An object's own `prefix` wins. Default false."
+)

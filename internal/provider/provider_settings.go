@@ -38,17 +38,23 @@ func settingsSchema() schema.SingleNestedAttribute {
 				Optional:    true,
 			},
 			"store_virtual_keys": schema.BoolAttribute{
-				MarkdownDescription: "When true, `prefix_for_stored_virtual_keys` is applied to every name the provider " +
-					"writes or reads (an object's own `prefix` still wins). Default false.",
+				MarkdownDescription: "When true, `prefix_for_stored_virtual_keys` is applied to the objects marked " +
+					"`virtual_key = true`, and only to them: LiteLLM prefixes only the virtual keys it stores, and its " +
+					"`get_secret` reads every other name bare (so `OPENAI_API_KEY` is stored as `OPENAI_API_KEY`). An " +
+					"object's own `prefix` still wins. Default false.",
 				Optional: true,
 			},
 			"prefix_for_stored_virtual_keys": schema.StringAttribute{
-				MarkdownDescription: "Prefix joined as LiteLLM does: `prefix + name` when it ends with `/`, else " +
-					"`prefix + \"/\" + name`. Default `litellm/`.",
+				MarkdownDescription: "Prefix of virtual keys (`virtual_key = true`) when `store_virtual_keys` is true, " +
+					"joined exactly as LiteLLM's `_get_secret_name` joins: `prefix + name` when it ends with `/`, else " +
+					"`prefix + \"/\" + name`; so `\"\"` gives `\"/\" + name`, which stores that refuse a leading `/` " +
+					"(e.g. Vault) refuse at plan. Default `litellm/`.",
 				Optional: true,
 			},
 			"primary_secret_name": schema.StringAttribute{
-				MarkdownDescription: "When set, every name lives as a field of ONE JSON object stored under this name. " +
+				MarkdownDescription: "`aws_secret_manager` only: LiteLLM reads a primary secret only from AWS Secrets " +
+					"Manager, so on every other store it is refused when the provider is configured. " +
+					"When set, every name lives as a field of ONE JSON object stored under this name. " +
 					"One store read serves every read of a run; writes are serialised read-modify-writes of the object, so " +
 					"parallel writes never lose a field. Values must be UTF-8 text.",
 				Optional: true,
@@ -93,7 +99,8 @@ func settingsFromModel(ctx context.Context, m *KeyManagementSettingsModel) (back
 		diags.Append(m.HostedKeys.ElementsAs(ctx, &s.HostedKeys, false)...)
 	}
 	s.StoreVirtualKeys = m.StoreVirtualKeys.ValueBool()
-	s.PrefixForStoredVirtualKeys = m.PrefixForStoredVirtualKeys.ValueString()
+	// Unset is the default, "litellm/"; "" is a prefix LiteLLM joins as "/".
+	s.PrefixForStoredVirtualKeys = m.PrefixForStoredVirtualKeys.ValueStringPointer()
 	s.PrimarySecretName = m.PrimarySecretName.ValueString()
 	s.Description = m.Description.ValueString()
 	if !m.Tags.IsNull() {

@@ -250,11 +250,10 @@ func dropResources(v any, addrs []string) any {
 // testPrimarySecret is the primary_secret_name of the tests.
 const testPrimarySecret = "litellm-keys"
 
-// primaryFields returns the fields of the JSON object the dotenv file holds
-// under primary (the primary secret, read as the raw stored value).
-func primaryFields(t *testing.T, path, primary string) (map[string]string, error) {
-	t.Helper()
-	sec, err := localStore(t, path).Find(context.Background(), primary)
+// primaryFields returns the fields of the JSON object s holds under
+// primary (the primary secret, read as the raw stored value).
+func primaryFields(s *backends.Store, primary string) (map[string]string, error) {
+	sec, err := s.Find(context.Background(), primary)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading primary secret %s: %w", primary, err)
 	}
@@ -266,12 +265,12 @@ func primaryFields(t *testing.T, path, primary string) (map[string]string, error
 }
 
 // checkPrimaryFields is a TestCheckFunc asserting the primary secret
-// (testPrimarySecret) holds exactly the fields of want. Errors name fields,
-// never values.
-func checkPrimaryFields(t *testing.T, path string, want map[string]string) resource.TestCheckFunc {
+// (testPrimarySecret) in the store open returns holds exactly the fields of
+// want. Errors name fields, never values.
+func checkPrimaryFields(open func() *backends.Store, want map[string]string) resource.TestCheckFunc {
 	const primary = testPrimarySecret
 	return func(*terraform.State) error {
-		got, err := primaryFields(t, path, primary)
+		got, err := primaryFields(open(), primary)
 		if err != nil {
 			return err
 		}

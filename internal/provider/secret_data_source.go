@@ -31,6 +31,7 @@ type SecretDataSource struct {
 type SecretDataSourceModel struct {
 	Name       types.String `tfsdk:"name"`
 	Prefix     types.String `tfsdk:"prefix"`
+	VirtualKey types.Bool   `tfsdk:"virtual_key"`
 	FullName   types.String `tfsdk:"full_name"`
 	Value      types.String `tfsdk:"value"`
 	Version    types.String `tfsdk:"version"`
@@ -56,7 +57,11 @@ func (d *SecretDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Validators:          []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
+				MarkdownDescription: prefixDescription,
+				Optional:            true,
+			},
+			"virtual_key": schema.BoolAttribute{
+				MarkdownDescription: virtualKeyDescription,
 				Optional:            true,
 			},
 			"ciphertext": schema.StringAttribute{
@@ -103,7 +108,7 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 		return ctx, diags
 	}
 	name := m.Name.ValueString()
-	full, err := store.FullName(name, optionalString(m.Prefix))
+	full, err := store.FullName(name, optionalString(m.Prefix), m.VirtualKey.ValueBool())
 	if err != nil {
 		diags.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", store.Kind()), err.Error())
 		return ctx, diags

@@ -44,7 +44,11 @@ func (e *SecretEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRe
 				Validators:          []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
+				MarkdownDescription: prefixDescription,
+				Optional:            true,
+			},
+			"virtual_key": schema.BoolAttribute{
+				MarkdownDescription: virtualKeyDescription,
 				Optional:            true,
 			},
 			"ciphertext": schema.StringAttribute{

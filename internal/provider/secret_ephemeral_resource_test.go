@@ -184,3 +184,49 @@ func TestAccSecretResource_writeOnlyNeverInState(t *testing.T) {
 		},
 	})
 }
+
+// TestAccSecretEphemeralResource_virtualKey: with store_virtual_keys, the
+// ephemeral resource reads a virtual key at the settings' prefix and a plain
+// name bare, as LiteLLM stores and reads them.
+func TestAccSecretEphemeralResource_virtualKey(t *testing.T) {
+	env := envFile(t)
+	const name = "EPH_VK"
+	writeBehindTerraform(t, env, "litellm/"+name, "sk-eph-virtual-0001")
+	writeBehindTerraform(t, env, name, "sk-eph-plain-0002")
+	// A new echo resource per step: echo keeps the data it was created with.
+	config := func(virtualKey bool) string {
+		return providerConfig(env, "store_virtual_keys = true") + fmt.Sprintf(`
+ephemeral "llmsecret_secret" "test" {
+  name        = %[1]q
+  virtual_key = %[2]t
+}
+
+provider "echo" {
+  data = ephemeral.llmsecret_secret.test
+}
+
+resource "echo" %[3]q {}
+`, name, virtualKey, fmt.Sprintf("vk_%t", virtualKey))
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   ephemeralVersionChecks,
+		Steps: []resource.TestStep{
+			ephemeralStep(resource.TestStep{
+				Config: config(true),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.vk_true", tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact("litellm/"+name)),
+					statecheck.ExpectKnownValue("echo.vk_true", tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-virtual-0001")),
+				},
+			}),
+			ephemeralStep(resource.TestStep{
+				Config: config(false),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.vk_false", tfjsonpath.New("data").AtMapKey("full_name"), knownvalue.StringExact(name)),
+					statecheck.ExpectKnownValue("echo.vk_false", tfjsonpath.New("data").AtMapKey("value"), knownvalue.StringExact("sk-eph-plain-0002")),
+				},
+			}),
+		},
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -58,6 +59,7 @@ type SecretResourceModel struct {
 	ID             types.String   `tfsdk:"id"`
 	Name           types.String   `tfsdk:"name"`
 	Prefix         types.String   `tfsdk:"prefix"`
+	VirtualKey     types.Bool     `tfsdk:"virtual_key"`
 	FullName       types.String   `tfsdk:"full_name"`
 	Value          types.String   `tfsdk:"value"`
 	ValueWO        types.String   `tfsdk:"value_wo"`
@@ -82,7 +84,7 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"selected by the provider's `key_management_system`. Needs `key_management_settings.access_mode` " +
 			"`read_and_write` or `write_only`.\n\n" +
 			"Prefer `value_wo` + `value_wo_version`: the value is then never stored in state or shown in plans. " +
-			"Changing `name` or `prefix` rotates in place, LiteLLM's way: the new name is written, read back and " +
+			"Changing `name`, `prefix` or `virtual_key` (whatever changes `full_name`) rotates in place, LiteLLM's way: the new name is written, read back and " +
 			"compared, and only then is the old name deleted; if the read-back fails the old secret stays. " +
 			"Refresh detects a value changed outside Terraform and plans to write the configured one back.",
 		Attributes: map[string]schema.Attribute{
@@ -97,9 +99,16 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators: []validator.String{nameValidator},
 			},
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Prefix of the stored name, overriding `key_management_settings.prefix_for_stored_virtual_keys`. " +
-					"`\"\"` opts out of any prefix. Joined as LiteLLM does (a `/` is added unless the prefix ends with one).",
+				MarkdownDescription: prefixDescription + " Changing it rotates the secret.",
+				Optional:            true,
+			},
+			"virtual_key": schema.BoolAttribute{
+				MarkdownDescription: virtualKeyDescription + " Changing it changes `full_name` when the settings' prefix " +
+					"applies, which rotates the secret like a change of `prefix`. Import sets it to true for a `full_name` " +
+					"under the settings' prefix.",
 				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
 			},
 			"full_name": schema.StringAttribute{
 				MarkdownDescription: "The name as stored: prefix joined with `name`. Import uses it.",
@@ -146,10 +155,14 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Computed: true,
 			},
 			"deletion_policy": schema.StringAttribute{
-				MarkdownDescription: "What destroy (and the old name of a rotation) does: `delete` (gone for good where " +
-					"the store allows it), `soft_delete` (recoverable, on stores with soft delete), `abandon` (forget only). " +
-					"Defaults to `delete` on stores that can delete and to `abandon` on stores that cannot (`cyberark`, " +
-					"custom stores without a delete operation), where `delete` is refused at plan.",
+				MarkdownDescription: "What destroy and the old name of a rotation (a change of `full_name`) do: " +
+					"`soft_delete` (recoverable: AWS Secrets Manager's recovery window, Vault's latest-version delete, " +
+					"Azure Key Vault's soft delete, Google Secret Manager's disabled latest version), `delete` (gone for good " +
+					"where the store allows it), `abandon` (forget only). Defaults to `soft_delete` on stores that can " +
+					"delete recoverably, as LiteLLM and the aws provider delete; to `delete` on stores that can only delete " +
+					"for good (the local dotenv file, custom stores with a delete operation; on KMS stores destroy only " +
+					"forgets); to `abandon` on stores that cannot delete (`cyberark`, custom stores without a delete " +
+					"operation), where `delete` is refused at plan.",
 				Optional:   true,
 				Computed:   true,
 				Validators: []validator.String{stringvalidator.OneOf(policyDelete, policySoftDelete, policyAbandon)},
@@ -346,14 +359,14 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 				fmt.Sprintf("the %s store has no soft delete (recoverable deletion); set deletion_policy = %q or %q", r.store.Kind(), policyDelete, policyAbandon))
 		}
 	}
-	if plan.Name.IsUnknown() || plan.Prefix.IsUnknown() {
+	if plan.Name.IsUnknown() || plan.Prefix.IsUnknown() || plan.VirtualKey.IsUnknown() {
 		plan.FullName = types.StringUnknown()
 		plan.ID = types.StringUnknown()
 		plan.Version = types.StringUnknown()
 		resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
-	full, err := r.store.FullName(plan.Name.ValueString(), optionalString(plan.Prefix))
+	full, err := r.store.FullName(plan.Name.ValueString(), optionalString(plan.Prefix), plan.VirtualKey.ValueBool())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", r.store.Kind()), err.Error())
 		return
@@ -640,10 +653,12 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 			"a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
 		return
 	}
-	name, prefix := r.store.Settings().SplitFullName(full)
-	// FullName applies the name rules: an id the store cannot hold (or
-	// LiteLLM cannot read) fails here.
-	full, err := r.store.FullName(name, prefix)
+	// A full_name under the settings' prefix (store_virtual_keys on) imports
+	// as a virtual key; any other imports as a bare name. FullName applies
+	// the name rules: an id the store cannot hold (or LiteLLM cannot read)
+	// fails here.
+	name, prefix, virtualKey := r.store.Settings().SplitFullName(full)
+	full, err := r.store.FullName(name, prefix, virtualKey)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", req.ID, r.store.Kind()), err.Error())
 		return
@@ -652,6 +667,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		ID:             types.StringValue(full),
 		Name:           types.StringValue(name),
 		Prefix:         types.StringPointerValue(prefix),
+		VirtualKey:     types.BoolValue(virtualKey),
 		FullName:       types.StringValue(full),
 		Value:          types.StringNull(),
 		ValueWO:        types.StringNull(),
@@ -707,10 +723,18 @@ func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, 
 }
 
 // defaultDeletionPolicy is deletion_policy when the configuration leaves it
-// out: delete where the store can delete (and on KMS stores, where destroy
-// only forgets), abandon where it cannot, so destroy never fails there.
+// out: soft_delete where the store can delete recoverably (AWS recovery
+// window, Vault latest-version delete, Azure soft delete), as LiteLLM and the
+// aws provider delete; delete where it can only delete for good (and on KMS
+// stores, where destroy only forgets); abandon where it cannot delete, so
+// destroy never fails there.
 func defaultDeletionPolicy(caps backends.Caps) string {
-	if caps.Delete || caps.KMS {
+	switch {
+	case caps.KMS:
+		return policyDelete
+	case caps.Delete && caps.SoftDelete:
+		return policySoftDelete
+	case caps.Delete:
 		return policyDelete
 	}
 	return policyAbandon

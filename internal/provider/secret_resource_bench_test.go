@@ -80,6 +80,7 @@ func (h *protoHarness) secretState(name string) tftypes.Value {
 		"full_name":        tftypes.NewValue(tftypes.String, name),
 		"value_wo_version": tftypes.NewValue(tftypes.Number, big.NewFloat(1)),
 		"deletion_policy":  tftypes.NewValue(tftypes.String, "delete"),
+		"virtual_key":      tftypes.NewValue(tftypes.Bool, false),
 	})
 }
 

@@ -58,6 +58,7 @@ func decodeSecret(ctx context.Context, raw tftypes.Value) (SecretResourceModel, 
 	} {
 		read(f.name, types.StringType, func(v attr.Value) (ok bool) { *f.dst, ok = v.(types.String); return ok })
 	}
+	read("virtual_key", types.BoolType, func(v attr.Value) (ok bool) { m.VirtualKey, ok = v.(types.Bool); return ok })
 	read("value_wo_version", types.Int64Type, func(v attr.Value) (ok bool) { m.ValueWOVersion, ok = v.(types.Int64); return ok })
 	read("tags", tagsType, func(v attr.Value) (ok bool) { m.Tags, ok = v.(types.Map); return ok })
 	read("timeouts", timeoutsType, func(v attr.Value) (ok bool) { m.Timeouts, ok = v.(timeouts.Value); return ok })
@@ -86,7 +87,7 @@ func encodeSecret(ctx context.Context, typ tftypes.Type, m *SecretResourceModel)
 		tags = types.MapNull(types.StringType)
 	}
 	fields := map[string]attr.Value{
-		"id": m.ID, "name": m.Name, "prefix": m.Prefix, "full_name": m.FullName,
+		"id": m.ID, "name": m.Name, "prefix": m.Prefix, "virtual_key": m.VirtualKey, "full_name": m.FullName,
 		"value": m.Value, "value_wo": m.ValueWO, "value_wo_version": m.ValueWOVersion,
 		"description": m.Description, "tags": tags, "version": m.Version,
 		"deletion_policy": m.DeletionPolicy, "ciphertext": m.Ciphertext, "timeouts": t,

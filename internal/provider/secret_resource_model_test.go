@@ -35,8 +35,9 @@ func TestSecretCodecMatchesFramework(t *testing.T) {
 			"id": str("llm/OPENAI_API_KEY"), "name": str("OPENAI_API_KEY"), "prefix": str("llm/"),
 			"full_name": str("llm/OPENAI_API_KEY"), "value_wo_version": tftypes.NewValue(tftypes.Number, big.NewFloat(1)),
 			"description": str("key"), "version": str("7"), "deletion_policy": str("soft_delete"),
-			"tags":     tftypes.NewValue(tagsT, map[string]tftypes.Value{"team": str("ml"), "env": str("")}),
-			"timeouts": nullsExcept(timeoutsT, map[string]tftypes.Value{"create": str("2m"), "read": str("30s")}),
+			"virtual_key": tftypes.NewValue(tftypes.Bool, true),
+			"tags":        tftypes.NewValue(tagsT, map[string]tftypes.Value{"team": str("ml"), "env": str("")}),
+			"timeouts":    nullsExcept(timeoutsT, map[string]tftypes.Value{"create": str("2m"), "read": str("30s")}),
 		},
 		"plan with unknowns": {
 			"id": unknown(tftypes.String), "name": str("A"), "full_name": unknown(tftypes.String),
@@ -48,8 +49,9 @@ func TestSecretCodecMatchesFramework(t *testing.T) {
 			"name": str("B"), "tags": tftypes.NewValue(tagsT, map[string]tftypes.Value{}),
 			"description": unknown(tftypes.String), "value_wo_version": unknown(tftypes.Number),
 		},
-		"unknown tags": {"name": str("C"), "tags": unknown(tagsT), "deletion_policy": unknown(tftypes.String)},
-		"all null":     {},
+		"unknown tags":      {"name": str("C"), "tags": unknown(tagsT), "deletion_policy": unknown(tftypes.String), "virtual_key": unknown(tftypes.Bool)},
+		"virtual_key false": {"name": str("V"), "virtual_key": tftypes.NewValue(tftypes.Bool, false)},
+		"all null":          {},
 	}
 	for name, set := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -109,7 +111,7 @@ func TestSecretCodecMatchesFramework(t *testing.T) {
 
 // modelsEqual compares two models attribute by attribute.
 func modelsEqual(a, b SecretResourceModel) bool {
-	return a.ID.Equal(b.ID) && a.Name.Equal(b.Name) && a.Prefix.Equal(b.Prefix) && a.FullName.Equal(b.FullName) &&
+	return a.ID.Equal(b.ID) && a.Name.Equal(b.Name) && a.Prefix.Equal(b.Prefix) && a.VirtualKey.Equal(b.VirtualKey) && a.FullName.Equal(b.FullName) &&
 		a.Value.Equal(b.Value) && a.ValueWO.Equal(b.ValueWO) && a.ValueWOVersion.Equal(b.ValueWOVersion) &&
 		a.Description.Equal(b.Description) && a.Tags.Equal(b.Tags) && a.Version.Equal(b.Version) &&
 		a.DeletionPolicy.Equal(b.DeletionPolicy) && a.Ciphertext.Equal(b.Ciphertext) && a.Timeouts.Equal(b.Timeouts)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
 // TestSecretResourceValidateConfig checks the value / value_wo rules at the
@@ -61,5 +63,28 @@ func TestSecretResourceValidateConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDefaultDeletionPolicy: deletion_policy defaults to soft_delete where
+// the store can delete recoverably (as LiteLLM and the aws provider delete),
+// delete where it can only delete for good, abandon where it cannot delete,
+// and delete (destroy only forgets) on KMS stores. The caps are the stores'.
+func TestDefaultDeletionPolicy(t *testing.T) {
+	for store, tc := range map[string]struct {
+		caps backends.Caps
+		want string
+	}{
+		"aws_secret_manager (recovery window)":    {backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, PrimarySecret: true}, policySoftDelete},
+		"hashicorp_vault (latest-version delete)": {backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, ImmediateDelete: true}, policySoftDelete},
+		"azure_key_vault (soft delete)":           {backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true}, policySoftDelete},
+		"local (no recovery)":                     {backends.Caps{Write: true, Delete: true, Binary: true, EnvFallback: true, ImmediateDelete: true}, policyDelete},
+		"cyberark (no delete)":                    {backends.Caps{Write: true, Binary: true}, policyAbandon},
+		"aws_kms (no remote object)":              {backends.Caps{Write: true, KMS: true}, policyDelete},
+		"primary secret (fields: no soft delete)": {backends.Caps{Write: true, Delete: true}, policyDelete},
+	} {
+		if got := defaultDeletionPolicy(tc.caps); got != tc.want {
+			t.Errorf("default deletion_policy on %s: got %q, want %q", store, got, tc.want)
+		}
 	}
 }

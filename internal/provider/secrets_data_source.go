@@ -29,10 +29,11 @@ type SecretsDataSource struct {
 
 // SecretsDataSourceModel is the llmsecret_secrets data source.
 type SecretsDataSourceModel struct {
-	Names     types.List   `tfsdk:"names"`
-	Prefix    types.String `tfsdk:"prefix"`
-	FullNames types.Map    `tfsdk:"full_names"`
-	Values    types.Map    `tfsdk:"values"`
+	Names      types.List   `tfsdk:"names"`
+	Prefix     types.String `tfsdk:"prefix"`
+	VirtualKey types.Bool   `tfsdk:"virtual_key"`
+	FullNames  types.Map    `tfsdk:"full_names"`
+	Values     types.Map    `tfsdk:"values"`
 }
 
 // Metadata implements datasource.DataSource.
@@ -54,7 +55,11 @@ func (d *SecretsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				Validators:          []validator.List{listvalidator.ValueStringsAre(nameValidator), listvalidator.UniqueValues()},
 			},
 			"prefix": schema.StringAttribute{
-				MarkdownDescription: "Prefix overriding the settings' `prefix_for_stored_virtual_keys`; `\"\"` opts out.",
+				MarkdownDescription: prefixDescription,
+				Optional:            true,
+			},
+			"virtual_key": schema.BoolAttribute{
+				MarkdownDescription: virtualKeyDescription + " Applies to every name in `names`.",
 				Optional:            true,
 			},
 			"full_names": schema.MapAttribute{
@@ -96,7 +101,7 @@ func (d *SecretsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	fulls := make([]string, len(names))
 	fullMap := make(map[string]string, len(names))
 	for i, n := range names {
-		full, err := d.store.FullName(n, optionalString(m.Prefix))
+		full, err := d.store.FullName(n, optionalString(m.Prefix), m.VirtualKey.ValueBool())
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("names").AtListIndex(i), fmt.Sprintf("invalid secret name for the %s store", d.store.Kind()), err.Error())
 			return

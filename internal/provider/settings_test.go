@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
 )
 
 // Acceptance tests of key_management_settings (SPEC section 2), on the local
@@ -166,8 +170,15 @@ func TestAccSettings_storeVirtualKeys(t *testing.T) {
 	)
 	writeBehindTerraform(t, env, "litellm/SVK_SEEDED", seededValue)
 	writeBehindTerraform(t, env, "SVK_SEEDED", "sk-svk-wrong-unprefixed")
-	config := providerConfig(env, readWrite+"\n    store_virtual_keys = true") +
-		settingsSecretConfig("a", "SVK_A", vA) + `
+	const plainValue = "sk-svk-plain-0006"
+	config := providerConfig(env, readWrite+"\n    store_virtual_keys = true") + `
+resource "llmsecret_secret" "a" {
+  name             = "SVK_A"
+  virtual_key      = true
+  value_wo         = "` + vA + `"
+  value_wo_version = 1
+}
+` + settingsSecretConfig("plain", "SVK_OPENAI_API_KEY", plainValue) + `
 resource "llmsecret_secret" "b" {
   name             = "SVK_B"
   prefix           = ""
@@ -178,6 +189,7 @@ resource "llmsecret_secret" "b" {
 resource "llmsecret_secret" "c" {
   name             = "SVK_C"
   prefix           = "x/"
+  virtual_key      = true
   value_wo         = "` + vC + `"
   value_wo_version = 1
 }
@@ -188,11 +200,28 @@ resource "llmsecret_secret" "d" {
   value_wo         = "` + vD + `"
   value_wo_version = 1
 }
-` + settingsDataConfig("a", "SVK_A", "llmsecret_secret.a") +
-		settingsDataConfig("seeded", "SVK_SEEDED", "") + `
+
+data "llmsecret_secret" "a" {
+  name        = "SVK_A"
+  virtual_key = true
+  depends_on  = [llmsecret_secret.a]
+}
+
+data "llmsecret_secret" "seeded" {
+  name        = "SVK_SEEDED"
+  virtual_key = true
+}
+` + settingsDataConfig("plain", "SVK_OPENAI_API_KEY", "llmsecret_secret.plain") +
+		settingsDataConfig("bare", "SVK_SEEDED", "") + `
 data "llmsecret_secrets" "test" {
-  names      = ["SVK_A", "SVK_SEEDED"]
-  depends_on = [llmsecret_secret.a]
+  names       = ["SVK_A", "SVK_SEEDED"]
+  virtual_key = true
+  depends_on  = [llmsecret_secret.a]
+}
+
+data "llmsecret_secrets" "plain" {
+  names      = ["SVK_OPENAI_API_KEY", "SVK_SEEDED"]
+  depends_on = [llmsecret_secret.plain]
 }
 `
 	fullName := func(addr, want string) statecheck.StateCheck {
@@ -202,14 +231,26 @@ data "llmsecret_secrets" "test" {
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			// Create and read: the settings' prefix, opted out, an own prefix
-			// with and without a trailing slash.
+			// Create and read: the settings' prefix on a virtual key only, a
+			// plain name stored bare (LiteLLM's get_secret reads it so), opted
+			// out, an own prefix with and without a trailing slash.
 			{
 				Config: config,
 				ConfigStateChecks: []statecheck.StateCheck{
 					fullName("llmsecret_secret.a", "litellm/SVK_A"),
 					statecheck.ExpectKnownValue("llmsecret_secret.a", tfjsonpath.New("id"), knownvalue.StringExact("litellm/SVK_A")),
 					statecheck.ExpectKnownValue("llmsecret_secret.a", tfjsonpath.New("name"), knownvalue.StringExact("SVK_A")),
+					statecheck.ExpectKnownValue("llmsecret_secret.a", tfjsonpath.New("virtual_key"), knownvalue.Bool(true)),
+					fullName("llmsecret_secret.plain", "SVK_OPENAI_API_KEY"),
+					statecheck.ExpectKnownValue("llmsecret_secret.plain", tfjsonpath.New("virtual_key"), knownvalue.Bool(false)),
+					fullName("data.llmsecret_secret.plain", "SVK_OPENAI_API_KEY"),
+					statecheck.ExpectKnownValue("data.llmsecret_secret.plain", tfjsonpath.New("value"), knownvalue.StringExact(plainValue)),
+					fullName("data.llmsecret_secret.bare", "SVK_SEEDED"),
+					statecheck.ExpectKnownValue("data.llmsecret_secret.bare", tfjsonpath.New("value"), knownvalue.StringExact("sk-svk-wrong-unprefixed")),
+					statecheck.ExpectKnownValue("data.llmsecret_secrets.plain", tfjsonpath.New("full_names"), knownvalue.MapExact(map[string]knownvalue.Check{
+						"SVK_OPENAI_API_KEY": knownvalue.StringExact("SVK_OPENAI_API_KEY"),
+						"SVK_SEEDED":         knownvalue.StringExact("SVK_SEEDED"),
+					})),
 					fullName("llmsecret_secret.b", "SVK_B"),
 					fullName("llmsecret_secret.c", "x/SVK_C"),
 					fullName("llmsecret_secret.d", "team/SVK_D"),
@@ -229,6 +270,8 @@ data "llmsecret_secrets" "test" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkStored(t, env, "litellm/SVK_A", vA),
 					checkAbsent(t, env, "SVK_A"),
+					checkStored(t, env, "SVK_OPENAI_API_KEY", plainValue),
+					checkAbsent(t, env, "litellm/SVK_OPENAI_API_KEY"),
 					checkStored(t, env, "SVK_B", vB),
 					checkAbsent(t, env, "litellm/SVK_B"),
 					checkStored(t, env, "x/SVK_C", vC),
@@ -236,7 +279,7 @@ data "llmsecret_secrets" "test" {
 				),
 			},
 			// Import by the prefixed full_name: the name comes back without
-			// the settings' prefix, and prefix stays unset.
+			// the settings' prefix, as a virtual key, and prefix stays unset.
 			{
 				ResourceName:  "llmsecret_secret.a",
 				ImportState:   true,
@@ -246,7 +289,7 @@ data "llmsecret_secrets" "test" {
 						return fmt.Errorf("imported %d resources, want 1", len(states))
 					}
 					a := states[0].Attributes
-					for k, want := range map[string]string{"id": "litellm/SVK_A", "name": "SVK_A", "full_name": "litellm/SVK_A"} {
+					for k, want := range map[string]string{"id": "litellm/SVK_A", "name": "SVK_A", "full_name": "litellm/SVK_A", "virtual_key": "true"} {
 						if a[k] != want {
 							return fmt.Errorf("imported %s = %q, want %q", k, a[k], want)
 						}
@@ -260,9 +303,29 @@ data "llmsecret_secrets" "test" {
 					return nil
 				},
 			},
+			// Import of a bare full_name under store_virtual_keys: a plain
+			// name, not a virtual key.
+			{
+				ResourceName:  "llmsecret_secret.plain",
+				ImportState:   true,
+				ImportStateId: "SVK_OPENAI_API_KEY",
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 {
+						return fmt.Errorf("imported %d resources, want 1", len(states))
+					}
+					a := states[0].Attributes
+					for k, want := range map[string]string{"id": "SVK_OPENAI_API_KEY", "name": "SVK_OPENAI_API_KEY", "full_name": "SVK_OPENAI_API_KEY", "virtual_key": "false"} {
+						if a[k] != want {
+							return fmt.Errorf("imported %s = %q, want %q", k, a[k], want)
+						}
+					}
+					return nil
+				},
+			},
 		},
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
 			checkAbsent(t, env, "litellm/SVK_A"),
+			checkAbsent(t, env, "SVK_OPENAI_API_KEY"),
 			checkAbsent(t, env, "SVK_B"),
 			checkAbsent(t, env, "x/SVK_C"),
 			checkAbsent(t, env, "team/SVK_D"),
@@ -270,12 +333,68 @@ data "llmsecret_secrets" "test" {
 	})
 }
 
+// TestAccSettings_virtualKeyChangeRotates: turning virtual_key on changes
+// full_name under store_virtual_keys, so it is a rename in place: the
+// prefixed name is written, the bare one deleted.
+func TestAccSettings_virtualKeyChangeRotates(t *testing.T) {
+	env := envFile(t)
+	const value = "sk-vk-flip-0001"
+	config := func(virtualKey bool) string {
+		return providerConfig(env, readWrite+"\n    store_virtual_keys = true") + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = "VK_FLIP"
+  virtual_key      = %t
+  value_wo         = %q
+  value_wo_version = 1
+}
+`, virtualKey, value)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config(false),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("VK_FLIP")),
+				},
+				Check: checkStored(t, env, "VK_FLIP", value),
+			},
+			{
+				Config: config(true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("litellm/VK_FLIP")),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkStored(t, env, "litellm/VK_FLIP", value),
+					checkAbsent(t, env, "VK_FLIP"),
+				),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, "litellm/VK_FLIP")(nil) },
+	})
+}
+
 func TestAccSettings_prefixForStoredVirtualKeys(t *testing.T) {
 	env := envFile(t)
 	const value = "sk-pfx-team-0001"
-	config := providerConfig(env, readWrite+"\n    store_virtual_keys = true\n    prefix_for_stored_virtual_keys = \"team\"") +
-		settingsSecretConfig("test", "PFX_KEY", value) +
-		settingsDataConfig("test", "PFX_KEY", "llmsecret_secret.test")
+	config := providerConfig(env, readWrite+"\n    store_virtual_keys = true\n    prefix_for_stored_virtual_keys = \"team\"") + `
+resource "llmsecret_secret" "test" {
+  name             = "PFX_KEY"
+  virtual_key      = true
+  value_wo         = "` + value + `"
+  value_wo_version = 1
+}
+
+data "llmsecret_secret" "test" {
+  name        = "PFX_KEY"
+  virtual_key = true
+  depends_on  = [llmsecret_secret.test]
+}
+`
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -302,11 +421,11 @@ func TestAccSettings_prefixForStoredVirtualKeys(t *testing.T) {
 // primarySecret is one llmsecret_secret of primaryConfig.
 type primarySecret struct{ label, name, value string }
 
-// primaryConfig writes secrets under primary_secret_name and reads them back:
-// readOne with the llmsecret_secret data source, all of them with
-// llmsecret_secrets.
-func primaryConfig(envFile string, secrets []primarySecret, readOne string) string {
-	cfg := providerConfig(envFile, readWrite+fmt.Sprintf("\n    primary_secret_name = %q", testPrimarySecret))
+// primaryConfig writes secrets under primary_secret_name through provider
+// (a provider block with primary_secret_name) and reads them back: readOne
+// with the llmsecret_secret data source, all of them with llmsecret_secrets.
+func primaryConfig(provider string, secrets []primarySecret, readOne string) string {
+	cfg := provider
 	var deps, names []string
 	for _, s := range secrets {
 		cfg += settingsSecretConfig(s.label, s.name, s.value)
@@ -339,14 +458,29 @@ func primaryValuesCheck(secrets []primarySecret) knownvalue.Check {
 	return knownvalue.MapExact(out)
 }
 
+// TestAccSettings_primarySecretName runs on AWS Secrets Manager (moto), the
+// one store LiteLLM reads a primary secret from: resources written in
+// parallel are fields of ONE secret, a rename moves a field, a destroy
+// removes one; no field is ever a secret of its own.
 func TestAccSettings_primarySecretName(t *testing.T) {
-	env := envFile(t)
-	const primary = testPrimarySecret
+	endpoint := startMoto(t)
+	provider := awsSMConfig(endpoint, readWrite+fmt.Sprintf("\n    primary_secret_name = %q", testPrimarySecret), "")
+	open := func() *backends.Store { _, s := smBackend(t, endpoint, awstest.Region); return s }
 	a := primarySecret{"a", "PK_A", "sk-pk-a-0001"}
 	b := primarySecret{"b", "PK_B", "sk-pk-b-0002"}
 	c := primarySecret{"c", "PK_C", "sk-pk-c-0003"}
 	c2 := primarySecret{"c", "PK_C2", "sk-pk-c-0003"} // c renamed: a rotation
 	three, rotated, afterRemove := []primarySecret{a, b, c}, []primarySecret{a, b, c2}, []primarySecret{a, c2}
+	// noFieldSecrets: no field name exists as a secret of its own.
+	noFieldSecrets := func(*terraform.State) error {
+		s := open()
+		for _, n := range []string{a.name, b.name, c.name, c2.name} {
+			if _, err := s.Find(context.Background(), n); backends.CodeOf(err) != backends.NotFound {
+				return fmt.Errorf("store: %s exists as a secret of its own (err %v); want it only as a field of %s", n, err, testPrimarySecret)
+			}
+		}
+		return nil
+	}
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -354,7 +488,7 @@ func TestAccSettings_primarySecretName(t *testing.T) {
 			// Create: three resources written in parallel end up as three
 			// fields of ONE secret; the data sources read the fields.
 			{
-				Config: primaryConfig(env, three, b.name),
+				Config: primaryConfig(provider, three, b.name),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("llmsecret_secret.a", tfjsonpath.New("full_name"), knownvalue.StringExact(a.name)),
 					statecheck.ExpectKnownValue("llmsecret_secret.a", tfjsonpath.New("version"), knownvalue.StringRegexp(fingerprintRE)),
@@ -364,14 +498,14 @@ func TestAccSettings_primarySecretName(t *testing.T) {
 					statecheck.ExpectKnownValue("data.llmsecret_secrets.all", tfjsonpath.New("values"), primaryValuesCheck(three)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOnlyKeys(env, primary),
-					checkPrimaryFields(t, env, primaryValues(three)),
+					noFieldSecrets,
+					checkPrimaryFields(open, primaryValues(three)),
 				),
 			},
 			// Rotate by rename: an update in place; the new field holds the
 			// value, the old one is gone, the others stay.
 			{
-				Config: primaryConfig(env, rotated, c2.name),
+				Config: primaryConfig(provider, rotated, c2.name),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("llmsecret_secret.c", plancheck.ResourceActionUpdate)},
 				},
@@ -381,13 +515,13 @@ func TestAccSettings_primarySecretName(t *testing.T) {
 					statecheck.ExpectKnownValue("data.llmsecret_secrets.all", tfjsonpath.New("values"), primaryValuesCheck(rotated)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOnlyKeys(env, primary),
-					checkPrimaryFields(t, env, primaryValues(rotated)),
+					noFieldSecrets,
+					checkPrimaryFields(open, primaryValues(rotated)),
 				),
 			},
 			// Destroy one resource: its field goes, the others stay.
 			{
-				Config: primaryConfig(env, afterRemove, a.name),
+				Config: primaryConfig(provider, afterRemove, a.name),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("llmsecret_secret.b", plancheck.ResourceActionDestroy)},
 				},
@@ -395,13 +529,31 @@ func TestAccSettings_primarySecretName(t *testing.T) {
 					statecheck.ExpectKnownValue("data.llmsecret_secrets.all", tfjsonpath.New("values"), primaryValuesCheck(afterRemove)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkOnlyKeys(env, primary),
-					checkPrimaryFields(t, env, primaryValues(afterRemove)),
+					noFieldSecrets,
+					checkPrimaryFields(open, primaryValues(afterRemove)),
 				),
 			},
 		},
 		// Destroy: every field is gone.
-		CheckDestroy: checkPrimaryFields(t, env, map[string]string{}),
+		CheckDestroy: checkPrimaryFields(open, map[string]string{}),
+	})
+}
+
+// TestAccSettings_primarySecretNameRefusedOnLocal: LiteLLM does not read a
+// primary secret from a dotenv file (it reads each name on its own), so
+// primary_secret_name on the local store fails at configure, naming the
+// setting, the store and where LiteLLM reads primary secrets.
+func TestAccSettings_primarySecretNameRefusedOnLocal(t *testing.T) {
+	env := envFile(t)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: providerConfig(env, readWrite+fmt.Sprintf("\n    primary_secret_name = %q", testPrimarySecret)) +
+				settingsDataConfig("one", "PK_A", ""),
+			ExpectError: phrase("invalid key_management_settings", "primary_secret_name", "LiteLLM reads primary secrets only from AWS Secrets Manager", `"aws_secret_manager"`, "the local store"),
+		}},
+		CheckDestroy: checkOnlyKeys(env),
 	})
 }
 

@@ -114,8 +114,11 @@ func TestAccAzureKeyVaultSecret_basic(t *testing.T) {
 	fake := azureVault(t, &kvfake.Options{DeleteLag: 2, PurgeLag: 2})
 	const v1, v2 = "sk-azure-one-0001", "sk-azure-two-0002"
 	var version1 string
+	// deletion_policy = "delete": this test follows destroy through the
+	// purge (the default on Key Vault is soft_delete).
 	meta := `description = "OpenAI key"
-  tags = { owner = "platform" }`
+  tags = { owner = "platform" }
+  deletion_policy = "delete"`
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -269,7 +272,8 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 				),
 			},
 		},
-		CheckDestroy: checkKVState(fake, "ANTHROPIC-API-KEY", "absent"),
+		// deletion_policy defaults to soft_delete on Key Vault.
+		CheckDestroy: checkKVState(fake, "ANTHROPIC-API-KEY", "deleted"),
 	})
 }
 
@@ -325,7 +329,8 @@ func TestAccAzureKeyVaultSecret_names(t *testing.T) {
 				),
 			},
 		},
-		CheckDestroy: checkKVState(fake, "TEAM-KEY", "absent"),
+		// deletion_policy defaults to soft_delete on Key Vault.
+		CheckDestroy: checkKVState(fake, "TEAM-KEY", "deleted"),
 	})
 }
 
@@ -388,7 +393,8 @@ func TestAccAzureKeyVaultSecret_errors(t *testing.T) {
 			if fake.Count("set", "TAGGED-KEY") != 0 {
 				return fmt.Errorf("vault: a write with 16 tags reached the vault")
 			}
-			return checkKVState(fake, "THROTTLED-KEY", "absent")(nil)
+			// deletion_policy defaults to soft_delete on Key Vault.
+			return checkKVState(fake, "THROTTLED-KEY", "deleted")(nil)
 		},
 	})
 }
@@ -426,7 +432,8 @@ provider "llmsecret" {
 				),
 			},
 		},
-		CheckDestroy: checkKVState(fake, "MI-KEY", "absent"),
+		// deletion_policy defaults to soft_delete on Key Vault.
+		CheckDestroy: checkKVState(fake, "MI-KEY", "deleted"),
 	})
 }
 

@@ -97,15 +97,6 @@ func checkGSM(srv *gcpsmtest.Server, name, want, wantState string, wantLabels ma
 	}
 }
 
-func checkGSMAbsent(srv *gcpsmtest.Server, name string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		if _, ok := srv.Secret(name); ok {
-			return fmt.Errorf("store: %s still exists", name)
-		}
-		return nil
-	}
-}
-
 func TestAccGoogleSecretManagerSecret_basic(t *testing.T) {
 	srv := gcpsmtest.Start(t)
 	const id = "OPENAI_API_KEY"
@@ -197,7 +188,9 @@ resource "echo" "test" {}
 				},
 			}),
 		},
-		CheckDestroy: func(*terraform.State) error { return checkGSMAbsent(srv, name)(nil) },
+		// deletion_policy defaults to soft_delete on Secret Manager: destroy
+		// disables the latest version and keeps the secret.
+		CheckDestroy: func(*terraform.State) error { return checkGSM(srv, name, v2, gcpsmtest.Disabled, nil)(nil) },
 	})
 }
 
@@ -423,7 +416,8 @@ resource "llmsecret_secret" "test" {
 				),
 			},
 		},
-		CheckDestroy: func(*terraform.State) error { return checkGSMAbsent(srv, name)(nil) },
+		// deletion_policy defaults to soft_delete on Secret Manager.
+		CheckDestroy: func(*terraform.State) error { return checkGSM(srv, name, "sk-regional", gcpsmtest.Disabled, nil)(nil) },
 	})
 }
 

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -380,7 +379,9 @@ func TestAccVaultSecret_basic(t *testing.T) {
 					a := states[0].Attributes
 					for k, want := range map[string]string{
 						"id": renamed, "name": renamed, "full_name": renamed, "version": "1",
-						"description": "OpenAI key (prod)", "tags.%": "1", "tags.team": "ml", "deletion_policy": "delete",
+						"description": "OpenAI key (prod)", "tags.%": "1", "tags.team": "ml",
+						// Import takes the store's default: Vault deletes recoverably.
+						"deletion_policy": "soft_delete",
 					} {
 						if a[k] != want {
 							return fmt.Errorf("imported %s: got %q, want %q", k, a[k], want)
@@ -549,14 +550,12 @@ resource "llmsecret_secret" "wo" {
 				Check: checkVault(t, s, "DRIFT_WO", "sk-drift-wo-0001", 1, nil),
 			},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			for _, n := range []string{"DRIFT_VALUE", "DRIFT_WO"} {
-				if err := checkVaultGone(t, s, n)(nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		// deletion_policy defaults to soft_delete on Vault: destroy deletes
+		// the latest version of each, recoverably.
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkVaultSoftDeleted(t, s, "DRIFT_VALUE", 3),
+			checkVaultSoftDeleted(t, s, "DRIFT_WO", 1),
+		),
 	})
 }
 
@@ -900,85 +899,102 @@ data "llmsecret_secret" "test" {
 	})
 }
 
-// TestAccVaultSecrets_primarySecret: with primary_secret_name, every name is
-// a field of ONE KV secret (its value, under "key", is the JSON object);
-// resources written in parallel never lose a field.
-func TestAccVaultSecrets_primarySecret(t *testing.T) {
+// TestAccVault_primarySecretNameRefused: LiteLLM reads a primary secret only
+// from AWS Secrets Manager, so primary_secret_name on Vault fails at
+// configure, naming the setting, the store and why.
+func TestAccVault_primarySecretNameRefused(t *testing.T) {
 	s := startVault(t)
 	p := vaultProvider(s, s.RootToken, readWrite+fmt.Sprintf("\n    primary_secret_name = %q", testPrimarySecret), "")
-	a := primarySecret{"a", "PK_A", "sk-vault-pk-a-0001"}
-	b := primarySecret{"b", "PK_B", "sk-vault-pk-b-0002"}
-	c := primarySecret{"c", "PK_C", "sk-vault-pk-c-0003"}
-	three, two := []primarySecret{a, b, c}, []primarySecret{a, c}
-	config := func(secrets []primarySecret) string {
-		cfg := p
-		var deps, names []string
-		for _, s := range secrets {
-			cfg += settingsSecretConfig(s.label, s.name, s.value)
-			deps = append(deps, "llmsecret_secret."+s.label)
-			names = append(names, s.name)
-		}
-		return cfg + fmt.Sprintf(`
-data "llmsecret_secrets" "all" {
-  names      = %[1]s
-  depends_on = [%[2]s]
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      p + settingsSecretConfig("a", "PK_A", "sk-vault-pk-a-0001"),
+			ExpectError: phrase("invalid key_management_settings", "primary_secret_name", "LiteLLM reads primary secrets only from AWS Secrets Manager", "hashicorp_vault store"),
+		}},
+	})
 }
-`, hclList(names), strings.Join(deps, ", "))
-	}
-	// fields checks the primary secret through Vault's API: the only KV
-	// secret under secret/, holding exactly want.
-	fields := func(want map[string]string) resource.TestCheckFunc {
-		return func(*terraform.State) error {
-			list, err := s.Client(t).Logical().List("secret/metadata/")
-			if err != nil {
-				return err
-			}
-			if list == nil || fmt.Sprint(list.Data["keys"]) != "["+testPrimarySecret+"]" {
-				var keys any
-				if list != nil {
-					keys = list.Data["keys"]
-				}
-				return fmt.Errorf("vault: secrets under secret/: %v, want only %s", keys, testPrimarySecret)
-			}
-			st, err := readKV(t, s, "secret", testPrimarySecret)
-			if err != nil {
-				return err
-			}
-			var got map[string]string
-			if err := json.Unmarshal([]byte(st.value), &got); err != nil {
-				return fmt.Errorf("vault: secret/%s field \"key\" is not a JSON object of strings: %v", testPrimarySecret, err)
-			}
-			if !maps.Equal(got, want) {
-				return fmt.Errorf("vault: secret/%s has fields %v, want %v (or a value differs)", testPrimarySecret,
-					slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
-			}
-			return nil
-		}
-	}
+
+// vaultDefaultPolicyConfig is one llmsecret_secret without deletion_policy.
+func vaultDefaultPolicyConfig(p, name, value string) string {
+	return p + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %[1]q
+  value_wo         = %[2]q
+  value_wo_version = 1
+}
+`, name, value)
+}
+
+// TestAccVaultSecret_defaultSoftDelete: deletion_policy defaults to
+// soft_delete on Vault, as LiteLLM deletes; a rename deletes the old name the
+// same recoverable way (its latest version deleted, the metadata kept), and
+// so does destroy.
+func TestAccVaultSecret_defaultSoftDelete(t *testing.T) {
+	s := startVault(t)
+	p := vaultProvider(s, s.RootToken, readWrite, "")
+	const name, renamed, value = "SOFT_DEFAULT_KEY", "SOFT_DEFAULT_KEY_V2", "sk-vault-soft-default-0001"
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: config(three),
+				Config: vaultDefaultPolicyConfig(p, name, value),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.llmsecret_secrets.all", tfjsonpath.New("values"), primaryValuesCheck(three)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("deletion_policy"), knownvalue.StringExact("soft_delete")),
 				},
-				Check: fields(primaryValues(three)),
+				Check: checkVault(t, s, name, value, 1, nil),
 			},
-			// Destroying one resource removes its field only.
+			// Rename: the new name is written, the old one soft-deleted.
 			{
-				Config: config(two),
+				Config: vaultDefaultPolicyConfig(p, renamed, value),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("llmsecret_secret.b", plancheck.ResourceActionDestroy)},
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
 				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.llmsecret_secrets.all", tfjsonpath.New("values"), primaryValuesCheck(two)),
-				},
-				Check: fields(primaryValues(two)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkVault(t, s, renamed, value, 1, nil),
+					checkVaultSoftDeleted(t, s, name, 1),
+				),
 			},
 		},
-		CheckDestroy: fields(map[string]string{}),
+		CheckDestroy: func(*terraform.State) error { return checkVaultSoftDeleted(t, s, renamed, 1)(nil) },
+	})
+}
+
+// TestAccVault_virtualKeyEmptyPrefix: with store_virtual_keys and an empty
+// prefix_for_stored_virtual_keys, a plain name is stored bare; a virtual key
+// would be "/" + name (LiteLLM's join), which Vault refuses: at plan, naming
+// the rule and the prefix.
+func TestAccVault_virtualKeyEmptyPrefix(t *testing.T) {
+	s := startVault(t)
+	p := vaultProvider(s, s.RootToken, readWrite+"\n    store_virtual_keys = true\n    prefix_for_stored_virtual_keys = \"\"", "")
+	const value = "sk-vault-empty-prefix-0001"
+	virtual := `
+resource "llmsecret_secret" "vk" {
+  name             = "team-key"
+  virtual_key      = true
+  value_wo         = "sk-virtual"
+  value_wo_version = 1
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: vaultDefaultPolicyConfig(p, "OPENAI_API_KEY", value),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact("OPENAI_API_KEY")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("virtual_key"), knownvalue.Bool(false)),
+				},
+				Check: checkVault(t, s, "OPENAI_API_KEY", value, 1, nil),
+			},
+			{
+				Config:      vaultDefaultPolicyConfig(p, "OPENAI_API_KEY", value) + virtual,
+				PlanOnly:    true,
+				ExpectError: phrase("invalid secret name", "/team-key", "must not start or end with", `prefix_for_stored_virtual_keys ""`, "virtual_key is true"),
+			},
+		},
 	})
 }
 

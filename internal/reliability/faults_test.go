@@ -492,6 +492,10 @@ func testPrimary(t *testing.T, tg *Target, rec *retries, tot *totals) {
 		record(row{tg.Kind, "primary", "-", "write", 0, 0, "n/a: a KMS store has no primary secret"})
 		return
 	}
+	if tg.Kind != AWSSM {
+		record(row{tg.Kind, "primary", "-", "write", 0, 0, "n/a: LiteLLM reads primary secrets only from AWS Secrets Manager; refused here"})
+		return
+	}
 	const primary, fields = "REL_PRIMARY", 24
 	s := tg.Open(t, false, &backends.StoreOptions{
 		Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary},

@@ -161,7 +161,7 @@ func FuzzNames(f *testing.F) {
 			checkSharedInvariants(t, name)
 		}
 		for _, s := range stores {
-			full, err := s.store.FullName(name, nil)
+			full, err := s.store.FullName(name, nil, false)
 			if shared != nil && err == nil {
 				t.Fatalf("%s accepted a name the shared rules refuse (%v)", s.kind, shared)
 			}
@@ -179,7 +179,7 @@ func FuzzNames(f *testing.F) {
 			if err := backends.ValidateName(full); err != nil {
 				t.Fatalf("%s: the stored name fails the shared rules: %v", s.kind, err)
 			}
-			if again, err := s.store.FullName(full, nil); err != nil || again != full {
+			if again, err := s.store.FullName(full, nil, false); err != nil || again != full {
 				t.Fatalf("%s: the stored name does not map to itself: %q, %v", s.kind, again, err)
 			}
 		}
@@ -296,7 +296,7 @@ func FuzzPrimarySecret(f *testing.F) {
 	f.Add([]byte(`{"OPENAI_API_KEY":"sk-1"}`))
 	f.Add([]byte(`{"OPENAI_API_KEY":1}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		m := backendtest.NewMemStore(backends.Caps{Write: true, Delete: true, Binary: true})
+		m := backendtest.NewMemStore(backends.Caps{Write: true, Delete: true, Binary: true, PrimarySecret: true})
 		ctx := context.Background()
 		raw, err := backends.NewStore(m, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite}})
 		if err != nil {

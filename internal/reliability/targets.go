@@ -180,7 +180,7 @@ func (t *Target) Open(tb testing.TB, direct bool, opts *backends.StoreOptions) *
 // Stored is the stored spelling of a name (Key Vault maps "_" to "-").
 func (t *Target) Stored(tb testing.TB, name string) string {
 	tb.Helper()
-	full, err := t.Open(tb, true, nil).FullName(name, nil)
+	full, err := t.Open(tb, true, nil).FullName(name, nil, false)
 	if err != nil {
 		tb.Fatalf("%s: %v", t.Label, err)
 	}

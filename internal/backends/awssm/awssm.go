@@ -211,7 +211,7 @@ func (b *backend) Kind() string { return Kind }
 
 // Caps implements backends.Backend.
 func (b *backend) Caps() backends.Caps {
-	return backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true}
+	return backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, PrimarySecret: true}
 }
 
 // ValidateName implements backends.NameValidator: Secrets Manager's own rule.

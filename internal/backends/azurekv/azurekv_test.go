@@ -87,15 +87,15 @@ func TestFullNameIsTheName(t *testing.T) {
 	fake := kvfake.New(t, nil)
 	s := store(t, mustBackend(t, fake, nil), nil)
 	ctx := context.Background()
-	_, err := s.FullName("OPENAI_API_KEY", nil)
+	_, err := s.FullName("OPENAI_API_KEY", nil, false)
 	if backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"OPENAI_API_KEY"`) || !strings.Contains(err.Error(), "os.environ/OPENAI-API-KEY") {
 		t.Fatalf("FullName(OPENAI_API_KEY): got %v, want InvalidArgument naming it and suggesting OPENAI-API-KEY", err)
 	}
 	prefix := "team/"
-	if _, err := s.FullName("KEY", &prefix); backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"team/KEY"`) {
+	if _, err := s.FullName("KEY", &prefix, false); backends.CodeOf(err) != backends.InvalidArgument || !strings.Contains(err.Error(), `"team/KEY"`) {
 		t.Errorf("FullName(KEY, prefix team/): got %v, want InvalidArgument naming team/KEY", err)
 	}
-	full, err := s.FullName("OPENAI-API-KEY", nil)
+	full, err := s.FullName("OPENAI-API-KEY", nil, false)
 	if err != nil || full != "OPENAI-API-KEY" {
 		t.Fatalf("FullName(OPENAI-API-KEY): got %q, %v", full, err)
 	}

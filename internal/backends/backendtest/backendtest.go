@@ -162,6 +162,28 @@ func (f *fixture) requireDelete() {
 	}
 }
 
+// primaryRefused reports whether the store has no primary secret (LiteLLM
+// reads one only from AWS Secrets Manager). Then it checks that NewStore
+// refuses primary_secret_name with an error naming the setting, the store
+// and where LiteLLM reads primary secrets, and the primary-secret test has
+// nothing more to check.
+func (f *fixture) primaryRefused() bool {
+	f.t.Helper()
+	if f.caps.PrimarySecret {
+		return false
+	}
+	_, err := backends.NewStore(f.b, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: f.uniq + "-primary"}})
+	wantCode(f.t, "NewStore with primary_secret_name on a store LiteLLM reads name by name", err, backends.InvalidArgument)
+	if err != nil {
+		for _, want := range []string{"primary_secret_name", "LiteLLM reads primary secrets only from AWS Secrets Manager", "the " + f.kind + " store"} {
+			if !strings.Contains(err.Error(), want) {
+				f.t.Errorf("NewStore with primary_secret_name on %s: got %q, want it to contain %q", f.kind, err, want)
+			}
+		}
+	}
+	return true
+}
+
 func rw() backends.Settings { return backends.Settings{AccessMode: backends.ReadAndWrite} }
 
 // noWait is the suite's StoreOptions.Wait: it never sleeps.
@@ -839,6 +861,9 @@ func testConcurrentPrimaryWriters(t *testing.T, newHarness HarnessMaker) {
 	f := newFixture(t, newHarness)
 	defer f.Close()
 	f.requireWrite()
+	if f.primaryRefused() {
+		return
+	}
 	primary := f.name("primary-conc")
 	s := f.store(nil, backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary}, nil)
 
@@ -967,43 +992,58 @@ func testHostedKeys(t *testing.T, newHarness HarnessMaker) {
 func testPrefixes(t *testing.T, newHarness HarnessMaker) {
 	strPtr := func(s string) *string { return &s }
 	type prefixCase struct {
-		label    string
-		settings backends.Settings
-		prefix   *string
-		want     func(name string) string
+		label      string
+		settings   backends.Settings
+		prefix     *string
+		virtualKey bool
+		want       func(name string) string
 	}
+	vk := backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true}
 	cases := []prefixCase{
 		{
-			label:    "DefaultVirtualKeyPrefix",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true},
-			want:     func(n string) string { return "litellm/" + n },
+			label:      "DefaultVirtualKeyPrefix",
+			settings:   vk,
+			virtualKey: true,
+			want:       func(n string) string { return "litellm/" + n },
 		},
 		{
-			label:    "PrefixWithoutSlash",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team"},
-			want:     func(n string) string { return "team/" + n },
-		},
-		{
-			label:    "PrefixWithSlash",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true, PrefixForStoredVirtualKeys: "team/keys/"},
-			want:     func(n string) string { return "team/keys/" + n },
-		},
-		{
-			label:    "ObjectPrefixOverrides",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true},
-			prefix:   strPtr("objects/"),
-			want:     func(n string) string { return "objects/" + n },
-		},
-		{
-			label:    "ObjectPrefixEmptyOptsOut",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true},
-			prefix:   strPtr(""),
+			// LiteLLM prefixes only the virtual keys it stores; every
+			// other name is read bare.
+			label:    "NotAVirtualKeyStaysBare",
+			settings: vk,
 			want:     func(n string) string { return n },
 		},
 		{
-			label:    "StoreVirtualKeysOff",
-			settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrefixForStoredVirtualKeys: "ignored/"},
-			want:     func(n string) string { return n },
+			label:      "PrefixWithoutSlash",
+			settings:   backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team")},
+			virtualKey: true,
+			want:       func(n string) string { return "team/" + n },
+		},
+		{
+			label:      "PrefixWithSlash",
+			settings:   backends.Settings{AccessMode: backends.ReadAndWrite, StoreVirtualKeys: true, PrefixForStoredVirtualKeys: strPtr("team/keys/")},
+			virtualKey: true,
+			want:       func(n string) string { return "team/keys/" + n },
+		},
+		{
+			label:      "ObjectPrefixOverrides",
+			settings:   vk,
+			prefix:     strPtr("objects/"),
+			virtualKey: true,
+			want:       func(n string) string { return "objects/" + n },
+		},
+		{
+			label:      "ObjectPrefixEmptyOptsOut",
+			settings:   vk,
+			prefix:     strPtr(""),
+			virtualKey: true,
+			want:       func(n string) string { return n },
+		},
+		{
+			label:      "StoreVirtualKeysOff",
+			settings:   backends.Settings{AccessMode: backends.ReadAndWrite, PrefixForStoredVirtualKeys: strPtr("ignored/")},
+			virtualKey: true,
+			want:       func(n string) string { return n },
 		},
 	}
 	for _, tc := range cases {
@@ -1013,13 +1053,13 @@ func testPrefixes(t *testing.T, newHarness HarnessMaker) {
 			f.requireWrite()
 			name := f.uniq + "-prefixed"
 			s := f.store(nil, tc.settings, nil)
-			full := s.Settings().FullName(name, tc.prefix)
+			full := s.Settings().FullName(name, tc.prefix, tc.virtualKey)
 			if want := tc.want(name); full != want {
-				t.Errorf("FullName(%q): got %q, want %q", name, full, want)
+				t.Errorf("FullName(%q, virtual_key=%t): got %q, want %q", name, tc.virtualKey, full, want)
 			}
 			f.track(full)
-			gotName, gotPrefix := s.Settings().SplitFullName(full)
-			if back := s.Settings().FullName(gotName, gotPrefix); back != full {
+			gotName, gotPrefix, gotVK := s.Settings().SplitFullName(full)
+			if back := s.Settings().FullName(gotName, gotPrefix, gotVK); back != full {
 				t.Errorf("FullName(SplitFullName(%q)): got %q, want %q", full, back, full)
 			}
 			if f.refusedByStore(s, full) {
@@ -1054,6 +1094,9 @@ func testPrimaryLookup(t *testing.T, newHarness HarnessMaker) {
 	f := newFixture(t, newHarness)
 	defer f.Close()
 	f.requireWrite()
+	if f.primaryRefused() {
+		return
+	}
 	primary := f.seedPrimary("primary-read", `{"OPENAI_API_KEY":"sk-openai","ANTHROPIC_API_KEY":"sk-ant","MULTI":"line\nbreak \"q\" =#$"}`)
 	want := map[string]string{"OPENAI_API_KEY": "sk-openai", "ANTHROPIC_API_KEY": "sk-ant", "MULTI": "line\nbreak \"q\" =#$"}
 	counting := newCounting(f.b)
@@ -1094,6 +1137,9 @@ func testPrimaryWriteDelete(t *testing.T, newHarness HarnessMaker) {
 	f := newFixture(t, newHarness)
 	defer f.Close()
 	f.requireWrite()
+	if f.primaryRefused() {
+		return
+	}
 	primary := f.name("primary-write")
 	s := f.store(nil, primarySettings(primary), nil)
 
@@ -1141,6 +1187,9 @@ func testPrimaryMalformed(t *testing.T, newHarness HarnessMaker) {
 	f := newFixture(t, newHarness)
 	defer f.Close()
 	f.requireWrite()
+	if f.primaryRefused() {
+		return
+	}
 	// A payload is made of secrets: no error may quote the secret in it.
 	payloads := []struct{ label, payload, secret string }{
 		{"NotJSON", "sk-SECRET-plain-text", "sk-SECRET"},

@@ -92,7 +92,7 @@ func NewMemStore(caps backends.Caps) *MemStore {
 }
 
 // AllCaps is every capability on.
-var AllCaps = backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, Binary: true, EnvFallback: true}
+var AllCaps = backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true, Binary: true, EnvFallback: true, PrimarySecret: true}
 
 // SetNameValidator installs the store's own name rule; nil accepts every name.
 func (m *MemStore) SetNameValidator(f func(string) error) {

@@ -309,10 +309,9 @@ func TestLabelRules(t *testing.T) {
 	withDefault := newStore(t, newBackend(t, srv, gcpsm.Options{}), backends.Settings{Tags: map[string]string{"Team": "ml"}}, nil)
 	err := withDefault.ValidateWrite(backends.WriteRequest{Name: "ANY"})
 	wantCode(t, "ValidateWrite with a bad default tag", err, backends.InvalidArgument)
-	// With a primary secret, the defaults label the primary secret.
-	primary := newStore(t, newBackend(t, srv, gcpsm.Options{}), backends.Settings{PrimarySecretName: "litellm-keys", Tags: map[string]string{"Team": "ml"}}, nil)
-	err = primary.ValidateWrite(backends.WriteRequest{Name: "FIELD", Tags: map[string]string{"ignored": "x"}})
-	wantCode(t, "ValidateWrite of a primary field with a bad default tag", err, backends.InvalidArgument)
+	// LiteLLM reads no primary secret from Google Secret Manager: refused.
+	_, err = backends.NewStore(newBackend(t, srv, gcpsm.Options{}), &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "litellm-keys"}, LookupEnv: noEnv})
+	wantCode(t, "NewStore(primary_secret_name) on google_secret_manager", err, backends.InvalidArgument)
 	// Long descriptions do not fit in an annotation.
 	err = s.ValidateWrite(backends.WriteRequest{Name: "D", Description: strings.Repeat("d", 16*1024)})
 	wantCode(t, "ValidateWrite(17 KiB description)", err, backends.InvalidArgument)
