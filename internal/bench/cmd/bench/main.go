@@ -15,7 +15,7 @@
 //	BENCH_RUNS_LARGE    runs per cell at large sizes (default 1)
 //	BENCH_TARGETS_LARGE targets at large sizes (default floor,noop,vault)
 //	BENCH_CLI      terraform, tofu or both (default terraform,tofu)
-//	BENCH_TARGETS  floor,noop,local,vault,vault_primary (default all)
+//	BENCH_TARGETS  floor,noop,local,vault (default all)
 //	BENCH_PARALLELISM  the CLI's -parallelism (default 10)
 //	BENCH_STARTUP_RUNS launches of the plugin to time its start-up (default 15)
 //	BENCH_OUT      files to write the report to, comma-separated (default
