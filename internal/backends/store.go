@@ -234,7 +234,7 @@ func (s *Store) CheckWritable() error {
 // written, fullName the stored name.
 func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
 	if s.caps.KMS {
-		return s.Decrypt(ctx, name, "")
+		return s.lookupKMS(ctx, name, fullName)
 	}
 	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
