@@ -231,6 +231,23 @@ data "llmsecret_secret" "litellm" {
 					statecheck.ExpectKnownValue("data.llmsecret_secret.litellm", tfjsonpath.New("value"), knownvalue.StringExact(value)),
 				},
 			},
+			// The ephemeral resource reads it too.
+			ephemeralStep(resource.TestStep{
+				Config: awsProvider("aws_secret_manager", endpoint, "", "") + fmt.Sprintf(`
+ephemeral "llmsecret_secret" "litellm" {
+  name = %q
+}
+
+provider "echo" {
+  data = ephemeral.llmsecret_secret.litellm.value
+}
+
+resource "echo" "litellm" {}
+`, name),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("echo.litellm", tfjsonpath.New("data"), knownvalue.StringExact(value)),
+				},
+			}),
 			{
 				Config: awsProvider("aws_secret_manager", endpoint, fmt.Sprintf("primary_secret_name = %q", primary), "") + fmt.Sprintf(`
 data "llmsecret_secret" "field" {
