@@ -392,6 +392,10 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	plan.FullName = types.StringValue(full)
 	plan.ID = plan.FullName
+	if why := r.store.EnvOnlyName(full); why != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("name"), "LiteLLM does not read this secret from the store",
+			fmt.Sprintf("secret (%s) is written to %s, but %s: the proxy uses its own environment variable", full, r.store.Kind(), why))
+	}
 
 	if req.State.Raw.IsNull() { // create
 		plan.Version = types.StringUnknown()

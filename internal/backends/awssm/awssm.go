@@ -160,7 +160,21 @@ var (
 	_ backends.WriteValidator  = (*backend)(nil)
 	_ backends.MetadataUpdater = (*backend)(nil)
 	_ backends.BatchGetter     = (*backend)(nil)
+	_ backends.EnvOnlyNamer    = (*backend)(nil)
 )
+
+// envOnlyNames are the names LiteLLM's AWSSecretsManagerV2.sync_read_secret
+// returns from the process environment without asking Secrets Manager (with
+// or without a primary secret): it signs and sends its requests with them.
+var envOnlyNames = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION_NAME", "AWS_REGION", "AWS_BEDROCK_RUNTIME_ENDPOINT"}
+
+// EnvOnlyName implements backends.EnvOnlyNamer.
+func (b *backend) EnvOnlyName(name string) string {
+	if slices.Contains(envOnlyNames, name) {
+		return "LiteLLM's aws_secret_manager reader returns " + name + " from the process environment and never asks Secrets Manager for it"
+	}
+	return ""
+}
 
 // New returns the Secrets Manager store. opts nil means the defaults. It
 // reads the shared AWS config files but calls no service.
