@@ -792,3 +792,22 @@ func TestEnvOnlyNames(t *testing.T) {
 		_ = s.Close()
 	}
 }
+
+// TestSecretBinaryIsNoValue: LiteLLM reads SecretString only; a secret that
+// holds SecretBinary gives the proxy no value, so the read is an error that
+// says so, alone and in a batch.
+func TestSecretBinaryIsNoValue(t *testing.T) {
+	f := newFixture(t, nil)
+	name := f.name("BINARY_KEY")
+	if _, err := f.sm.CreateSecret(f.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretBinary: []byte("sk-binary")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.s.Find(f.ctx, name)
+	if backends.CodeOf(err) != backends.FailedPrecondition || !strings.Contains(err.Error(), "SecretBinary") {
+		t.Errorf("Find(binary): got %v, want FailedPrecondition naming SecretBinary", err)
+	}
+	_, err = f.s.LookupMany(f.ctx, []string{name}, []string{name})
+	if backends.CodeOf(err) != backends.FailedPrecondition {
+		t.Errorf("LookupMany(binary): got %v, want FailedPrecondition", err)
+	}
+}
