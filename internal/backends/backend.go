@@ -161,6 +161,14 @@ type NoDeleteExplainer interface {
 	NoDeleteReason() string
 }
 
+// EnvOnlyNamer is implemented by stores whose LiteLLM reader never asks the
+// store for some names and returns the process environment variable instead
+// (AWS Secrets Manager: the variables its own requests are signed and sent
+// with). EnvOnlyName returns why, or "" for a name read from the store.
+type EnvOnlyNamer interface {
+	EnvOnlyName(name string) string
+}
+
 // BatchGetter is implemented by stores with a batch read. Missing names are
 // absent from the result, not an error.
 type BatchGetter interface {

@@ -122,9 +122,13 @@ func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, b
 	return fields, exists, nil
 }
 
-// parsePrimary parses the primary object. Its errors never quote the payload,
-// which is made of secrets.
+// parsePrimary parses the primary object as LiteLLM's _parse_primary_secret
+// does (json.loads(value or "{}")): an empty value is an empty object. Its
+// errors never quote the payload, which is made of secrets.
 func parsePrimary(name, kind string, payload []byte) (map[string]json.RawMessage, error) {
+	if len(payload) == 0 {
+		return map[string]json.RawMessage{}, nil
+	}
 	var fields map[string]json.RawMessage
 	err := json.Unmarshal(payload, &fields)
 	if err == nil && fields == nil {
@@ -134,8 +138,6 @@ func parsePrimary(name, kind string, payload []byte) (map[string]json.RawMessage
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case len(payload) == 0:
-			err = errors.New("it is empty")
 		case errors.As(err, &syn):
 			err = fmt.Errorf("invalid JSON at byte %d of %d", syn.Offset, len(payload))
 		case errors.As(err, &typ):
@@ -165,7 +167,7 @@ func (s *Store) primaryField(ctx context.Context, field string, fresh bool) (*Se
 	// instead of reading as "".
 	var v *string
 	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
-		return nil, Errorf(FailedPrecondition, "reading secret (%s) in %s: field of primary secret (%s) is not a JSON string", field, s.Kind(), s.primary.name)
+		return nil, Errorf(FailedPrecondition, "reading secret (%s) in %s: field of primary secret (%s) is not a JSON string (LiteLLM's get_secret returns None for it: the gateway sees no value)", field, s.Kind(), s.primary.name)
 	}
 	return &Secret{Name: field, Value: []byte(*v), Version: Fingerprint(field, []byte(*v))}, nil
 }

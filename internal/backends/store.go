@@ -240,12 +240,14 @@ func (s *Store) CheckWritable() error {
 // written, fullName the stored name.
 func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
 	if s.caps.KMS {
-		return s.Decrypt(ctx, name, "")
+		return s.lookupKMS(ctx, name, fullName)
 	}
 	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
 	}
 	switch {
+	case s.EnvOnlyName(name) != "":
+		return s.fromEnv(name, s.EnvOnlyName(name))
 	case s.settings.AccessMode == WriteOnly:
 		return s.fromEnv(name, fmt.Sprintf("key_management_settings.access_mode is %q, so reads come from the process environment", WriteOnly))
 	case !s.settings.Hosted(name, fullName):
@@ -260,11 +262,20 @@ func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, err
 	return sec, err
 }
 
+// EnvOnlyName says why LiteLLM reads name from the process environment and
+// never from this store (EnvOnlyNamer), or "" when it reads the store.
+func (s *Store) EnvOnlyName(name string) string {
+	if e, ok := s.b.(EnvOnlyNamer); ok {
+		return e.EnvOnlyName(name)
+	}
+	return ""
+}
+
 // validateLookup applies the shared name rules, and the store's own only when
 // the read goes to the store: a read served by the process environment
 // (write_only, a name outside hosted_keys) is not bound by the store's limits.
 func (s *Store) validateLookup(name, fullName string) error {
-	if s.settings.AccessMode == WriteOnly || !s.settings.Hosted(name, fullName) {
+	if s.settings.AccessMode == WriteOnly || !s.settings.Hosted(name, fullName) || s.EnvOnlyName(name) != "" {
 		return ValidateName(fullName)
 	}
 	return s.ValidateName(fullName)
@@ -340,7 +351,7 @@ func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[
 	var batchNames, batchFull []string
 	if bg, ok := s.b.(BatchGetter); ok && s.primary == nil && s.settings.AccessMode != WriteOnly {
 		for i := range names {
-			if s.settings.Hosted(names[i], fullNames[i]) {
+			if s.settings.Hosted(names[i], fullNames[i]) && s.EnvOnlyName(names[i]) == "" {
 				batchNames = append(batchNames, names[i])
 				batchFull = append(batchFull, fullNames[i])
 			}

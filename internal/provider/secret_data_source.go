@@ -65,9 +65,8 @@ func (d *SecretDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 				Optional:            true,
 			},
 			"ciphertext": schema.StringAttribute{
-				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt. When " +
-					"unset, the ciphertext is read from the process environment variable called `name`, as LiteLLM does.",
-				Optional: true,
+				MarkdownDescription: kmsCiphertextDescription,
+				Optional:            true,
 			},
 			"full_name": schema.StringAttribute{MarkdownDescription: "The name as stored.", Computed: true},
 			"value":     schema.StringAttribute{MarkdownDescription: "The secret value.", Computed: true, Sensitive: true},
@@ -116,7 +115,15 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 	var sec *backends.Secret
 	switch {
 	case store.IsKMS():
-		sec, err = store.Decrypt(ctx, name, m.Ciphertext.ValueString())
+		// LiteLLM's KMS reads can be right on one of its paths only (an
+		// aws_kms/ prefix, a plaintext it reads as a boolean): say so.
+		wctx, warnings := backends.WithWarnings(ctx)
+		if m.Ciphertext.IsNull() {
+			sec, err = store.Lookup(wctx, name, full)
+		} else {
+			sec, err = store.Decrypt(wctx, name, m.Ciphertext.ValueString())
+		}
+		addWarnings(&diags, warnings)
 	case !m.Ciphertext.IsNull():
 		err = backends.Errorf(backends.InvalidArgument, "ciphertext is only for KMS stores (aws_kms, google_kms); the %s store reads secrets by name", store.Kind())
 	default:
@@ -131,6 +138,19 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 	m.Version = versionValue(sec.Version)
 	return maskValue(ctx, sec.Value), diags
 }
+
+// kmsCiphertextDescription documents ciphertext on the data source and the
+// ephemeral resource.
+const kmsCiphertextDescription = "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt " +
+	"(`aws_kms` also takes the `aws_kms/`-prefixed form of `use_aws_kms_env_value`). When unset, the ciphertext " +
+	"is read from the process environment as LiteLLM reads it: the variable called `name`, and for `aws_kms`, " +
+	"when that is unset, `LITELLM_SECRET_AWS_KMS_<name>` (LiteLLM's `USE_AWS_KMS` start-up variable). " +
+	"Under `access_mode = \"write_only\"`, or for a name outside `hosted_keys`, LiteLLM does not decrypt, and " +
+	"neither does the read: the variable `name` is returned as it is. The value is what LiteLLM gets: " +
+	"`aws_kms` plaintexts are stripped of surrounding whitespace (Python's `str.strip`), `google_kms` plaintexts " +
+	"are not; a `google_kms` ciphertext must be exactly canonical base64 (no surrounding whitespace), which " +
+	"LiteLLM checks before decrypting. A warning says when a value works on one LiteLLM path only (an " +
+	"`aws_kms/` prefix in the variable `name`) or is a Python boolean literal LiteLLM turns into a boolean."
 
 func versionValue(v string) types.String {
 	if v == "" {

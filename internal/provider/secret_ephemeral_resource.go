@@ -52,9 +52,8 @@ func (e *SecretEphemeralResource) Schema(_ context.Context, _ ephemeral.SchemaRe
 				Optional:            true,
 			},
 			"ciphertext": schema.StringAttribute{
-				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt. When " +
-					"unset, the ciphertext is read from the process environment variable called `name`, as LiteLLM does.",
-				Optional: true,
+				MarkdownDescription: kmsCiphertextDescription,
+				Optional:            true,
 			},
 			"full_name": schema.StringAttribute{MarkdownDescription: "The name as stored.", Computed: true},
 			"value":     schema.StringAttribute{MarkdownDescription: "The secret value.", Computed: true, Sensitive: true},

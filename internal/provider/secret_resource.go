@@ -56,20 +56,24 @@ type SecretResource struct {
 
 // SecretResourceModel is llmsecret_secret's state.
 type SecretResourceModel struct {
-	ID             types.String   `tfsdk:"id"`
-	Name           types.String   `tfsdk:"name"`
-	Prefix         types.String   `tfsdk:"prefix"`
-	VirtualKey     types.Bool     `tfsdk:"virtual_key"`
-	FullName       types.String   `tfsdk:"full_name"`
-	Value          types.String   `tfsdk:"value"`
-	ValueWO        types.String   `tfsdk:"value_wo"`
-	ValueWOVersion types.Int64    `tfsdk:"value_wo_version"`
-	Description    types.String   `tfsdk:"description"`
-	Tags           types.Map      `tfsdk:"tags"`
-	Version        types.String   `tfsdk:"version"`
-	DeletionPolicy types.String   `tfsdk:"deletion_policy"`
-	Ciphertext     types.String   `tfsdk:"ciphertext"`
-	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+	ID             types.String `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	Prefix         types.String `tfsdk:"prefix"`
+	VirtualKey     types.Bool   `tfsdk:"virtual_key"`
+	FullName       types.String `tfsdk:"full_name"`
+	Value          types.String `tfsdk:"value"`
+	ValueWO        types.String `tfsdk:"value_wo"`
+	ValueWOVersion types.Int64  `tfsdk:"value_wo_version"`
+	Description    types.String `tfsdk:"description"`
+	Tags           types.Map    `tfsdk:"tags"`
+	Version        types.String `tfsdk:"version"`
+	DeletionPolicy types.String `tfsdk:"deletion_policy"`
+	Ciphertext     types.String `tfsdk:"ciphertext"`
+	// UseAWSKMSEnvName and UseAWSKMSEnvValue are the variable of LiteLLM's
+	// USE_AWS_KMS start-up path (aws_kms only).
+	UseAWSKMSEnvName  types.String   `tfsdk:"use_aws_kms_env_name"`
+	UseAWSKMSEnvValue types.String   `tfsdk:"use_aws_kms_env_value"`
+	Timeouts          timeouts.Value `tfsdk:"timeouts"`
 }
 
 // Metadata implements resource.Resource.
@@ -150,8 +154,24 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			},
 			"ciphertext": schema.StringAttribute{
 				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the value encrypted with the store's key, " +
-					"base64, to put in the gateway's environment. Null on other stores. On KMS stores there is no remote " +
-					"object: refresh keeps state, and destroy only forgets.",
+					"bare standard base64. It is the value of the proxy's environment variable `full_name` when LiteLLM " +
+					"runs with `key_management_system: aws_kms` (or `google_kms`): set it exactly as it is, without an " +
+					"`aws_kms/` prefix and without surrounding whitespace. Null on other stores. On KMS stores there is no " +
+					"remote object: refresh keeps state, and destroy only forgets.",
+				Computed: true,
+			},
+			"use_aws_kms_env_name": schema.StringAttribute{
+				MarkdownDescription: "`aws_kms` only: the environment variable for LiteLLM's start-up decryption " +
+					"(`USE_AWS_KMS=True`, an enterprise feature), `LITELLM_SECRET_AWS_KMS_` followed by `full_name`; " +
+					"LiteLLM decrypts it at start-up into the variable `full_name`. Null on other stores, and when LiteLLM " +
+					"would not give back `full_name` from it (a name that itself contains `litellm_secret_aws_kms_`, in any " +
+					"case, or `=`).",
+				Computed: true,
+			},
+			"use_aws_kms_env_value": schema.StringAttribute{
+				MarkdownDescription: "`aws_kms` only: the value of `use_aws_kms_env_name`, `aws_kms/` followed by " +
+					"`ciphertext` (LiteLLM's start-up path strips the prefix). Not for `key_management_system: aws_kms`, " +
+					"which does not strip it. Null when `use_aws_kms_env_name` is.",
 				Computed: true,
 			},
 			"deletion_policy": schema.StringAttribute{
@@ -363,6 +383,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		plan.FullName = types.StringUnknown()
 		plan.ID = types.StringUnknown()
 		plan.Version = types.StringUnknown()
+		setUseAWSKMSEnv(r.store.Kind(), &plan)
 		resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
@@ -384,6 +405,10 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	plan.FullName = types.StringValue(full)
 	plan.ID = plan.FullName
+	if why := r.store.EnvOnlyName(full); why != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("name"), "LiteLLM does not read this secret from the store",
+			fmt.Sprintf("secret (%s) is written to %s, but %s: the proxy uses its own environment variable", full, r.store.Kind(), why))
+	}
 
 	if req.State.Raw.IsNull() { // create
 		plan.Version = types.StringUnknown()
@@ -391,6 +416,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		if caps.KMS {
 			plan.Ciphertext = types.StringUnknown()
 		}
+		setUseAWSKMSEnv(r.store.Kind(), &plan)
 		resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
@@ -406,6 +432,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			plan.Ciphertext = types.StringUnknown()
 		}
 	}
+	setUseAWSKMSEnv(r.store.Kind(), &plan)
 	resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 
@@ -664,20 +691,22 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	state := SecretResourceModel{
-		ID:             types.StringValue(full),
-		Name:           types.StringValue(name),
-		Prefix:         types.StringPointerValue(prefix),
-		VirtualKey:     types.BoolValue(virtualKey),
-		FullName:       types.StringValue(full),
-		Value:          types.StringNull(),
-		ValueWO:        types.StringNull(),
-		ValueWOVersion: types.Int64Null(),
-		Description:    types.StringNull(),
-		Tags:           types.MapNull(types.StringType),
-		Version:        types.StringNull(),
-		DeletionPolicy: types.StringValue(defaultDeletionPolicy(r.store.Caps())),
-		Ciphertext:     types.StringNull(),
-		Timeouts:       timeoutsNull(),
+		ID:                types.StringValue(full),
+		Name:              types.StringValue(name),
+		Prefix:            types.StringPointerValue(prefix),
+		VirtualKey:        types.BoolValue(virtualKey),
+		FullName:          types.StringValue(full),
+		Value:             types.StringNull(),
+		ValueWO:           types.StringNull(),
+		ValueWOVersion:    types.Int64Null(),
+		Description:       types.StringNull(),
+		Tags:              types.MapNull(types.StringType),
+		Version:           types.StringNull(),
+		DeletionPolicy:    types.StringValue(defaultDeletionPolicy(r.store.Caps())),
+		Ciphertext:        types.StringNull(),
+		UseAWSKMSEnvName:  types.StringNull(),
+		UseAWSKMSEnvValue: types.StringNull(),
+		Timeouts:          timeoutsNull(),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
@@ -719,6 +748,7 @@ func (r *SecretResource) encrypt(ctx context.Context, wr backends.WriteRequest, 
 	}
 	plan.Ciphertext = types.StringValue(ct)
 	plan.Version = types.StringNull()
+	setUseAWSKMSEnv(r.store.Kind(), plan)
 	return nil
 }
 

@@ -55,6 +55,7 @@ func decodeSecret(ctx context.Context, raw tftypes.Value) (SecretResourceModel, 
 		{"id", &m.ID}, {"name", &m.Name}, {"prefix", &m.Prefix}, {"full_name", &m.FullName}, {"value", &m.Value},
 		{"value_wo", &m.ValueWO}, {"description", &m.Description}, {"version", &m.Version},
 		{"deletion_policy", &m.DeletionPolicy}, {"ciphertext", &m.Ciphertext},
+		{"use_aws_kms_env_name", &m.UseAWSKMSEnvName}, {"use_aws_kms_env_value", &m.UseAWSKMSEnvValue},
 	} {
 		read(f.name, types.StringType, func(v attr.Value) (ok bool) { *f.dst, ok = v.(types.String); return ok })
 	}
@@ -91,6 +92,7 @@ func encodeSecret(ctx context.Context, typ tftypes.Type, m *SecretResourceModel)
 		"value": m.Value, "value_wo": m.ValueWO, "value_wo_version": m.ValueWOVersion,
 		"description": m.Description, "tags": tags, "version": m.Version,
 		"deletion_policy": m.DeletionPolicy, "ciphertext": m.Ciphertext, "timeouts": t,
+		"use_aws_kms_env_name": m.UseAWSKMSEnvName, "use_aws_kms_env_value": m.UseAWSKMSEnvValue,
 	}
 	vals := make(map[string]tftypes.Value, len(fields))
 	for name, f := range fields {

@@ -183,7 +183,33 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 		"name (`alias/...`) or alias ARN. Decrypting needs no key (a ciphertext names its key); when `key_id` is set, " +
 		"a ciphertext made with another key is refused.")
 	return nested("AWS KMS (`key_management_system = \"aws_kms\"`): holds no secrets. `llmsecret_secret` encrypts "+
-		"its value and sets `ciphertext` (base64, no encryption context) for the gateway's environment; the data "+
-		"source and ephemeral resource decrypt the `ciphertext` attribute or the environment variable called `name`, "+
-		"after trimming whitespace and an `aws_kms/` prefix. A ciphertext that is not base64 is refused before any call."+retries, attrs)
+		"its value (no encryption context) and sets `ciphertext`, the bare base64 LiteLLM's `key_management_system: "+
+		"aws_kms` decrypts from the variable `full_name`, and `use_aws_kms_env_name` / `use_aws_kms_env_value`, the "+
+		"variable LiteLLM's `USE_AWS_KMS=True` start-up path decrypts. The data source and ephemeral resource decrypt "+
+		"as LiteLLM does (see their `ciphertext`). A ciphertext LiteLLM cannot decode as base64 is refused before any call."+retries, attrs)
+}
+
+// setUseAWSKMSEnv sets use_aws_kms_env_name and use_aws_kms_env_value of m
+// from its full_name and ciphertext: the variable of LiteLLM's USE_AWS_KMS
+// start-up path on the aws_kms store, null elsewhere.
+func setUseAWSKMSEnv(kind string, m *SecretResourceModel) {
+	m.UseAWSKMSEnvName, m.UseAWSKMSEnvValue = types.StringNull(), types.StringNull()
+	if kind != kindAWSKMS {
+		return
+	}
+	if m.FullName.IsUnknown() {
+		m.UseAWSKMSEnvName, m.UseAWSKMSEnvValue = types.StringUnknown(), types.StringUnknown()
+		return
+	}
+	name, ok := awskms.StartupEnvName(m.FullName.ValueString())
+	if !ok {
+		return
+	}
+	m.UseAWSKMSEnvName = types.StringValue(name)
+	switch {
+	case m.Ciphertext.IsUnknown():
+		m.UseAWSKMSEnvValue = types.StringUnknown()
+	case !m.Ciphertext.IsNull():
+		m.UseAWSKMSEnvValue = types.StringValue(awskms.StartupEnvValue(m.Ciphertext.ValueString()))
+	}
 }

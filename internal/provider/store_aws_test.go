@@ -556,8 +556,14 @@ func TestAccAWSKMSSecret_basic(t *testing.T) {
 	proxy := awstest.NewProxy(t, endpoint)
 	key := awstest.CreateKMSKey(t, endpoint)
 	const value, fromEnv, envValue = "sk-awskms-0001", "LLMSECRET_TEST_AWSKMS_FROM_ENV", "sk-awskms-env-0002"
-	// LiteLLM's form: an aws_kms/ prefix, and a trailing newline.
-	t.Setenv(fromEnv, "aws_kms/"+awsKMSEncrypt(t, endpoint, key, envValue)+"\n")
+	const fromStartup, startupValue = "LLMSECRET_TEST_AWSKMS_STARTUP", "sk-awskms-startup-0003"
+	// key_management_system: aws_kms reads the bare base64 from the variable
+	// called name; LiteLLM decodes it leniently (a trailing newline is
+	// skipped).
+	t.Setenv(fromEnv, awsKMSEncrypt(t, endpoint, key, envValue)+"\n")
+	// The USE_AWS_KMS start-up path: LITELLM_SECRET_AWS_KMS_<name>, prefixed.
+	unsetEnv(t, fromStartup)
+	t.Setenv("LITELLM_SECRET_AWS_KMS_"+fromStartup, "aws_kms/"+awsKMSEncrypt(t, endpoint, key, " "+startupValue+"\n"))
 	config := awsKMSConfig(proxy.URL, key, readWrite) + fmt.Sprintf(`
 resource "llmsecret_secret" "test" {
   name             = "OPENAI_API_KEY"
@@ -570,10 +576,19 @@ data "llmsecret_secret" "decrypted" {
   ciphertext = llmsecret_secret.test.ciphertext
 }
 
+data "llmsecret_secret" "decrypted_startup_form" {
+  name       = "OPENAI_API_KEY"
+  ciphertext = llmsecret_secret.test.use_aws_kms_env_value
+}
+
 data "llmsecret_secret" "from_env" {
   name = %[2]q
 }
-`, value, fromEnv)
+
+data "llmsecret_secret" "from_startup_env" {
+  name = %[3]q
+}
+`, value, fromEnv, fromStartup)
 	const ds = "data.llmsecret_secret.decrypted"
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -589,10 +604,21 @@ data "llmsecret_secret" "from_env" {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("version"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(ds, tfjsonpath.New("value"), knownvalue.StringExact(value)),
 					statecheck.ExpectKnownValue("data.llmsecret_secret.from_env", tfjsonpath.New("value"), knownvalue.StringExact(envValue)),
-					expectNoSecretInState(value, ds),
+					statecheck.ExpectKnownValue("data.llmsecret_secret.decrypted_startup_form", tfjsonpath.New("value"), knownvalue.StringExact(value)),
+					// Stripped as LiteLLM strips the plaintext.
+					statecheck.ExpectKnownValue("data.llmsecret_secret.from_startup_env", tfjsonpath.New("value"), knownvalue.StringExact(startupValue)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("use_aws_kms_env_name"), knownvalue.StringExact("LITELLM_SECRET_AWS_KMS_OPENAI_API_KEY")),
+					expectNoSecretInState(value, ds, "data.llmsecret_secret.decrypted_startup_form"),
 					expectNoSecretInState(envValue, "data.llmsecret_secret.from_env"),
 				},
-				Check: resource.TestCheckResourceAttrWith(res, "ciphertext", func(ct string) error {
+				Check: resource.ComposeAggregateTestCheckFunc(resource.TestCheckResourceAttrWith(res, "use_aws_kms_env_value", func(v string) error {
+					// aws_kms/ followed by the bare ciphertext.
+					ct, ok := strings.CutPrefix(v, "aws_kms/")
+					if !ok || !regexp.MustCompile(`^[A-Za-z0-9+/]{40,}={0,2}$`).MatchString(ct) {
+						return fmt.Errorf("use_aws_kms_env_value is not aws_kms/ followed by a base64 ciphertext")
+					}
+					return nil
+				}), resource.TestCheckResourceAttrWith(res, "ciphertext", func(ct string) error {
 					raw, err := base64.StdEncoding.DecodeString(ct)
 					if err != nil {
 						return fmt.Errorf("ciphertext is not standard base64: %w", err)
@@ -601,7 +627,7 @@ data "llmsecret_secret" "from_env" {
 						return fmt.Errorf("ciphertext does not look encrypted (%d bytes)", len(raw))
 					}
 					return nil
-				}),
+				})),
 			},
 			// The ephemeral resource decrypts too.
 			ephemeralStep(resource.TestStep{

@@ -112,8 +112,9 @@ func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 		"version). Falls back to `GOOGLE_KMS_RESOURCE_NAME` (LiteLLM's variable). Required from one of them.")
 	return nested("Google Cloud KMS. Holds no secrets: `llmsecret_secret` encrypts its value with the key and sets "+
 		"`ciphertext` (standard base64) for the gateway's environment; the data source and ephemeral resource decrypt "+
-		"a ciphertext (from `ciphertext`, else from the environment variable called `name`), which must be valid "+
-		"base64 before any call.", attrs)
+		"a ciphertext (from `ciphertext`, else from the environment variable called `name`) as LiteLLM does: it must "+
+		"be exactly canonical standard base64, nothing trimmed (LiteLLM refuses anything else and uses the "+
+		"variable's text undecrypted), checked before any call; the plaintext is returned untrimmed.", attrs)
 }
 
 // regionalSecretsWarning warns, at validate and plan time, that LiteLLM

@@ -593,7 +593,8 @@ func kmsEncrypt(t *testing.T, srv *gcpkmstest.Server, key, value string) string 
 func TestAccGoogleKMSSecret_basic(t *testing.T) {
 	srv := startKMS(t, kmsKey)
 	const value, fromEnv, envValue = "sk-kms-0001", "LLMSECRET_TEST_GKMS_FROM_ENV", "sk-kms-env-0002"
-	t.Setenv(fromEnv, kmsEncrypt(t, srv, kmsKey, envValue)+"\n")
+	// Exactly as set: LiteLLM's base64 check trims nothing.
+	t.Setenv(fromEnv, kmsEncrypt(t, srv, kmsKey, envValue))
 	config := googleKMSConfig(srv, kmsKey, readWrite) + fmt.Sprintf(`
 resource "llmsecret_secret" "test" {
   name             = "OPENAI_API_KEY"
@@ -723,7 +724,13 @@ data "llmsecret_secret" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config:      googleKMSConfig(srv, kmsKey, "") + ds("sk-not-encrypted at all"),
-				ExpectError: regexp.MustCompile(`(?s)OPENAI_API_KEY.*is\s+not\s+valid\s+base64`),
+				ExpectError: regexp.MustCompile(`(?s)OPENAI_API_KEY.*is\s+not\s+canonical\s+standard\s+base64`),
+			},
+			// A trailing newline: LiteLLM's _is_base64 refuses it (it trims
+			// nothing), so the read does too, before any call.
+			{
+				Config:      googleKMSConfig(srv, kmsKey, "") + ds(foreign+"\n"),
+				ExpectError: regexp.MustCompile(`(?s)OPENAI_API_KEY.*is\s+not\s+canonical\s+standard\s+base64.*LiteLLM`),
 			},
 			{
 				Config:      googleKMSConfig(srv, kmsKey, "") + ds(foreign),

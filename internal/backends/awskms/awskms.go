@@ -18,11 +18,31 @@
 // # Ciphertexts
 //
 // Encrypt is KMS Encrypt with no encryption context (LiteLLM decrypts with
-// none) and returns standard base64 with padding. Decrypt takes what the
-// gateway's environment holds: surrounding whitespace is trimmed and an
-// "aws_kms/" prefix (LiteLLM's marker of encrypted variables) is stripped.
-// What remains must be standard base64 of a non-empty blob; anything else is
-// InvalidArgument before any call. KMS's InvalidCiphertextException (a
+// none) and returns standard base64 with padding: the bare form.
+//
+// LiteLLM reads aws_kms ciphertexts on two paths, and Decrypt follows both:
+//
+//   - key_management_system: aws_kms (get_secret, secret_manager_handler):
+//     the variable called name holds the bare base64. LiteLLM decodes it as
+//     it is, with Python's lenient base64.b64decode (characters outside the
+//     alphabet skipped, padding required; PythonB64Decode), and does NOT
+//     strip "aws_kms/": a prefixed value fails to decrypt there and LiteLLM
+//     silently hands over the variable's text itself.
+//   - the start-up path (USE_AWS_KMS=True, decrypt_env_var in
+//     aws_secret_manager.py): every variable whose name starts with
+//     LITELLM_SECRET_AWS_KMS (any case) or whose value starts with
+//     "aws_kms/" is decrypted once at start-up, after the "aws_kms/" marker
+//     is removed, and stored under its name with LITELLM_SECRET_AWS_KMS_
+//     removed (StartupEnvName).
+//
+// Decrypt accepts the union: a value starting with "aws_kms/" has every
+// "aws_kms/" removed (LiteLLM's str.replace), then both forms are decoded
+// with PythonB64Decode. CiphertextFromEnv finds the variable and warns when
+// the form found works on one path only. An empty blob is InvalidArgument
+// before any call. The plaintext is post-processed as LiteLLM does: decoded
+// as UTF-8 (InvalidArgument otherwise: LiteLLM's decode fails and it falls
+// back to the variable's text) and stripped of surrounding whitespace as
+// Python's str.strip does (PythonStrip). KMS's InvalidCiphertextException (a
 // damaged ciphertext, or one made with an encryption context) and
 // IncorrectKeyException are InvalidArgument with a message that says so.
 package awskms
@@ -32,6 +52,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -43,8 +65,13 @@ import (
 // Kind is this store's key_management_system value.
 const Kind = "aws_kms"
 
-// Prefix marks an encrypted value in LiteLLM's environment; Decrypt strips it.
+// Prefix marks an encrypted value for LiteLLM's start-up path (USE_AWS_KMS);
+// only that path strips it.
 const Prefix = "aws_kms/"
+
+// StartupVarPrefix is the name prefix of the variables LiteLLM's start-up
+// path (USE_AWS_KMS=True) decrypts into the variable named by the rest.
+const StartupVarPrefix = "LITELLM_SECRET_AWS_KMS_"
 
 // MaxPlaintext is the most bytes KMS Encrypt takes.
 const MaxPlaintext = 4096
@@ -70,8 +97,9 @@ type backend struct {
 }
 
 var (
-	_ backends.Backend   = (*backend)(nil)
-	_ backends.Encrypter = (*backend)(nil)
+	_ backends.Backend         = (*backend)(nil)
+	_ backends.Encrypter       = (*backend)(nil)
+	_ backends.EnvCiphertexter = (*backend)(nil)
 )
 
 // New returns the KMS store. opts nil means the defaults. It reads the
@@ -151,27 +179,155 @@ func (b *backend) Decrypt(ctx context.Context, name, ciphertext string) ([]byte,
 		}
 		return nil, b.fail(err)
 	}
-	return out.Plaintext, nil
+	return Plaintext(name, out.Plaintext)
 }
 
-// ParseCiphertext turns a ciphertext as the gateway's environment holds it
-// into the KMS blob: surrounding whitespace trimmed, an "aws_kms/" prefix
-// stripped, then standard base64. Its error completes "the ciphertext of X".
-func ParseCiphertext(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimSpace(strings.TrimPrefix(s, Prefix))
-	if s == "" {
-		return nil, fmt.Errorf("is empty; want the base64 KMS ciphertext, optionally prefixed with %q", Prefix)
+// Plaintext is LiteLLM's post-processing of a decrypted value (both paths):
+// UTF-8 decoded, then Python's str.strip(). Invalid UTF-8 is InvalidArgument:
+// LiteLLM's decode raises and it falls back to the undecrypted variable.
+func Plaintext(name string, raw []byte) ([]byte, error) {
+	if !utf8.Valid(raw) {
+		return nil, backends.Errorf(backends.InvalidArgument, "the plaintext of %s is not UTF-8 text: LiteLLM decodes it as UTF-8, fails, and uses the undecrypted variable instead", backends.QuoteName(name))
 	}
-	blob, err := base64.StdEncoding.DecodeString(s)
+	return []byte(PythonStrip(string(raw))), nil
+}
+
+// PythonStrip is Python's str.strip() with no argument: it removes the
+// characters str.isspace() accepts, which are Go's unicode.IsSpace plus the
+// separators U+001C to U+001F.
+func PythonStrip(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f })
+}
+
+// CiphertextFromEnv implements backends.EnvCiphertexter: the variable called
+// name (either path), else LITELLM_SECRET_AWS_KMS_<name> (the start-up path).
+// It warns when the form found is read on one path only.
+func (b *backend) CiphertextFromEnv(ctx context.Context, name string, lookup func(string) (string, bool)) (string, string, error) {
+	startup, startupOK := StartupEnvName(name)
+	var sv string
+	var sset bool
+	if startupOK {
+		sv, sset = lookup(startup)
+	}
+	if v, ok := lookup(name); ok {
+		if strings.HasPrefix(v, Prefix) {
+			backends.Warn(ctx, fmt.Sprintf("environment variable %s holds an %q-prefixed ciphertext: LiteLLM decrypts it only at start-up with USE_AWS_KMS=True; with key_management_system: aws_kms alone it does not strip the prefix, fails to decrypt, and hands the ciphertext itself to the model provider (put the bare base64, the resource's ciphertext, in %s for that path)", backends.QuoteName(name), Prefix, backends.QuoteName(name)))
+		}
+		if sset {
+			backends.Warn(ctx, fmt.Sprintf("both %s and %s are set; this read uses %s, but with USE_AWS_KMS=True LiteLLM replaces %s at start-up with the decryption of %s", backends.QuoteName(name), startup, backends.QuoteName(name), backends.QuoteName(name), startup))
+		}
+		return v, name, nil
+	}
+	if sset {
+		return sv, startup, nil
+	}
+	also := ""
+	if startupOK {
+		also = " nor " + startup + " (LiteLLM's USE_AWS_KMS start-up variable)"
+	}
+	return "", "", backends.Errorf(backends.NotFound, "decrypting secret (%s) with %s: no ciphertext given and neither environment variable %s%s is set", name, Kind, backends.QuoteName(name), also)
+}
+
+// StartupEnvName is the variable LiteLLM's start-up path (USE_AWS_KMS=True)
+// decrypts into the variable name: LITELLM_SECRET_AWS_KMS_<name>. ok is false
+// when LiteLLM would not give back name from it (it removes every
+// "litellm_secret_aws_kms_", in any case, from the variable's name) or when
+// it is no environment variable name (an "=" in it).
+func StartupEnvName(name string) (string, bool) {
+	if name == "" || strings.Contains(name, "=") || strings.Contains(strings.ToLower(name), strings.ToLower(StartupVarPrefix)) {
+		return "", false
+	}
+	return StartupVarPrefix + name, true
+}
+
+// StartupEnvValue is the value of StartupEnvName for a bare ciphertext:
+// "aws_kms/" followed by it, the marker LiteLLM's start-up path strips.
+func StartupEnvValue(ciphertext string) string { return Prefix + ciphertext }
+
+// ParseCiphertext turns a ciphertext as LiteLLM's environment holds it into
+// the KMS blob: when it starts with "aws_kms/", every "aws_kms/" is removed
+// (the start-up path's str.replace); then Python's base64.b64decode
+// (PythonB64Decode). Its error completes "the ciphertext of X".
+func ParseCiphertext(s string) ([]byte, error) {
+	if strings.HasPrefix(s, Prefix) {
+		s = strings.ReplaceAll(s, Prefix, "")
+	}
+	blob, err := PythonB64Decode(s)
 	if err != nil {
-		// The error names an offset, never the text.
-		return nil, fmt.Errorf("is not valid base64 (%v); want the base64 KMS ciphertext, optionally prefixed with %q", err, Prefix)
+		// The error names a count, never the text.
+		return nil, fmt.Errorf("is not valid base64 as LiteLLM decodes it (%v); want the base64 KMS ciphertext (the resource's ciphertext)", err)
 	}
 	if len(blob) == 0 {
-		return nil, fmt.Errorf("decodes to nothing; want the base64 KMS ciphertext")
+		return nil, fmt.Errorf("decodes to nothing; want the base64 KMS ciphertext (the resource's ciphertext)")
 	}
 	return blob, nil
+}
+
+// PythonB64Decode is Python's base64.b64decode(s) with validate=False, the
+// call LiteLLM decodes ciphertexts with (CPython's binascii.a2b_base64, not
+// strict): the text must be ASCII; characters outside the standard alphabet
+// are skipped; a pad sequence after two or three data characters of a quad
+// ends the input; a quad left incomplete is an error.
+func PythonB64Decode(s string) ([]byte, error) {
+	out := make([]byte, 0, len(s)*3/4)
+	quad, pads := 0, 0
+	var left byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return nil, fmt.Errorf("it has non-ASCII characters")
+		}
+		if c == '=' {
+			if quad >= 2 {
+				pads++
+				if quad+pads >= 4 {
+					return out, nil
+				}
+			}
+			continue
+		}
+		v, ok := b64Value(c)
+		if !ok {
+			continue
+		}
+		pads = 0
+		switch quad {
+		case 0:
+			left = v
+		case 1:
+			out = append(out, left<<2|v>>4)
+			left = v & 0x0f
+		case 2:
+			out = append(out, left<<4|v>>2)
+			left = v & 0x03
+		case 3:
+			out = append(out, left<<6|v)
+		}
+		quad = (quad + 1) % 4
+	}
+	switch quad {
+	case 0:
+		return out, nil
+	case 1:
+		return nil, fmt.Errorf("the number of base64 characters is one more than a multiple of 4")
+	}
+	return nil, fmt.Errorf("incorrect padding")
+}
+
+func b64Value(c byte) (byte, bool) {
+	switch {
+	case c >= 'A' && c <= 'Z':
+		return c - 'A', true
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 26, true
+	case c >= '0' && c <= '9':
+		return c - '0' + 52, true
+	case c == '+':
+		return 62, true
+	case c == '/':
+		return 63, true
+	}
+	return 0, false
 }
 
 // Health implements backends.Backend: DescribeKey of key_id, else ListKeys.

@@ -116,8 +116,9 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decrypt: %v", err)
 			}
-			if string(sec.Value) != value {
-				t.Errorf("Decrypt: got %q, want %q", sec.Value, value)
+			// LiteLLM strips the plaintext (str.strip), and so does the read.
+			if want := strings.TrimSpace(value); string(sec.Value) != want {
+				t.Errorf("Decrypt: got %q, want %q", sec.Value, want)
 			}
 		})
 	}
@@ -132,14 +133,20 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPrefixAndWhitespace(t *testing.T) {
+// TestLiteLLMForms: what each of LiteLLM's paths accepts decrypts: the bare
+// base64 (key_management_system: aws_kms, decoded leniently as Python does),
+// and the "aws_kms/"-prefixed form of the USE_AWS_KMS start-up path. The
+// plaintext is stripped as LiteLLM strips it.
+func TestLiteLLMForms(t *testing.T) {
 	f := newFixture(t, moto, createKey(t, moto))
 	ct := f.encrypt("ANTHROPIC_API_KEY", "sk-ant-123")
 	for label, in := range map[string]string{
-		"Prefix":              "aws_kms/" + ct,
-		"Whitespace":          "  \t" + ct + "\n",
-		"PrefixAndWhitespace": " aws_kms/" + ct + "\r\n",
-		"SpaceAfterPrefix":    "aws_kms/ " + ct,
+		"Bare":             ct,
+		"Prefix":           "aws_kms/" + ct,
+		"Whitespace":       "  \t" + ct + "\n",
+		"PrefixAndNewline": "aws_kms/" + ct + "\r\n",
+		"SpaceAfterPrefix": "aws_kms/ " + ct,
+		"InnerNewline":     ct[:8] + "\n" + ct[8:],
 	} {
 		sec, err := f.s.Decrypt(f.ctx, "ANTHROPIC_API_KEY", in)
 		if err != nil {
@@ -150,30 +157,64 @@ func TestPrefixAndWhitespace(t *testing.T) {
 			t.Errorf("Decrypt(%s): got %q", label, sec.Value)
 		}
 	}
-	// From the environment variable called name, as LiteLLM reads it.
-	f.env["ANTHROPIC_API_KEY"] = "aws_kms/" + ct + "\n"
+	padded := f.encrypt("PADDED", " \tsk-padded\n\x1f")
+	if sec, err := f.s.Decrypt(f.ctx, "PADDED", padded); err != nil || string(sec.Value) != "sk-padded" {
+		t.Errorf("Decrypt(padded plaintext): got %v, %v; want it stripped as LiteLLM strips it", sec, err)
+	}
+	// From the environment: the variable called name, else LiteLLM's
+	// start-up variable LITELLM_SECRET_AWS_KMS_<name>.
+	f.env["ANTHROPIC_API_KEY"] = ct
 	sec, err := f.s.Lookup(f.ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
 	if err != nil || string(sec.Value) != "sk-ant-123" {
 		t.Errorf("Lookup from the environment: got %v, %v", sec, err)
 	}
+	f.env["LITELLM_SECRET_AWS_KMS_STARTUP_KEY"] = "aws_kms/" + ct
+	sec, err = f.s.Lookup(f.ctx, "STARTUP_KEY", "STARTUP_KEY")
+	if err != nil || string(sec.Value) != "sk-ant-123" {
+		t.Errorf("Lookup from LITELLM_SECRET_AWS_KMS_STARTUP_KEY: got %v, %v", sec, err)
+	}
 	_, err = f.s.Decrypt(f.ctx, "UNSET_KEY", "")
 	wantCode(t, "Decrypt of an unset variable", err, backends.NotFound)
-	if err != nil && !strings.Contains(err.Error(), "UNSET_KEY") {
-		t.Errorf("Decrypt of an unset variable: message %q does not name it", err)
+	if err != nil && (!strings.Contains(err.Error(), "UNSET_KEY") || !strings.Contains(err.Error(), "LITELLM_SECRET_AWS_KMS_UNSET_KEY")) {
+		t.Errorf("Decrypt of an unset variable: message %q does not name both variables", err)
+	}
+}
+
+// TestHostedKeysAndWriteOnly: LiteLLM decrypts only names it asks the KMS
+// for; under write_only or for a name outside hosted_keys it hands over the
+// variable as it is, and so does the read.
+func TestHostedKeysAndWriteOnly(t *testing.T) {
+	for label, settings := range map[string]backends.Settings{
+		"WriteOnly": {AccessMode: backends.WriteOnly},
+		"NotHosted": {AccessMode: backends.ReadOnly, HostedKeys: []string{"OTHER"}},
+	} {
+		env := map[string]string{"PLAIN_KEY": "sk-plain"}
+		b, err := awskms.New(context.Background(), &awskms.Options{AWS: awstest.Options(moto)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := backends.NewStore(b, &backends.StoreOptions{Settings: settings, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec, err := s.Lookup(context.Background(), "PLAIN_KEY", "PLAIN_KEY")
+		if err != nil || string(sec.Value) != "sk-plain" {
+			t.Errorf("%s: got %v, %v; want the variable undecrypted", label, sec, err)
+		}
+		_ = s.Close()
 	}
 }
 
 func TestMalformedBeforeAnyCall(t *testing.T) {
 	f := newFixture(t, moto, createKey(t, moto))
 	for label, in := range map[string]string{
-		"NotBase64":    "this is not base64!",
-		"URLAlphabet":  "YWJj-_8=",
-		"Unpadded":     "YWJjZA",
-		"OnlyPrefix":   "aws_kms/",
-		"OnlySpaces":   "   ",
-		"Padding":      "====",
-		"PrefixTwice":  "aws_kms/aws_kms/YWJj",
-		"InnerNewline": "YWJj ZGVm",
+		"NotBase64":   "this is not base64!",
+		"URLAlphabet": "YWJj-_8=",
+		"Unpadded":    "YWJjZA",
+		"OnlyPrefix":  "aws_kms/",
+		"OnlySpaces":  "   ",
+		"Padding":     "====",
+		"NonASCII":    "YWJjéZGVm",
 	} {
 		_, err := f.s.Decrypt(f.ctx, "BAD_KEY", in)
 		wantCode(t, "Decrypt("+label+")", err, backends.InvalidArgument)

@@ -18,7 +18,8 @@
 // /_+=.@- characters. Other names (SPEC allows "a?b=1" and "a: b") are
 // refused before any call, naming the store and the rule. Values must be
 // UTF-8 text (Caps.Binary is false): LiteLLM reads SecretString. A secret
-// written by someone else with SecretBinary reads as its bytes.
+// written by someone else with SecretBinary only is FailedPrecondition, since
+// LiteLLM's reader gets no value from it.
 //
 // # Writes
 //
@@ -160,7 +161,21 @@ var (
 	_ backends.WriteValidator  = (*backend)(nil)
 	_ backends.MetadataUpdater = (*backend)(nil)
 	_ backends.BatchGetter     = (*backend)(nil)
+	_ backends.EnvOnlyNamer    = (*backend)(nil)
 )
+
+// envOnlyNames are the names LiteLLM's AWSSecretsManagerV2.sync_read_secret
+// returns from the process environment without asking Secrets Manager (with
+// or without a primary secret): it signs and sends its requests with them.
+var envOnlyNames = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION_NAME", "AWS_REGION", "AWS_BEDROCK_RUNTIME_ENDPOINT"}
+
+// EnvOnlyName implements backends.EnvOnlyNamer.
+func (b *backend) EnvOnlyName(name string) string {
+	if slices.Contains(envOnlyNames, name) {
+		return "LiteLLM's aws_secret_manager reader returns " + name + " from the process environment and never asks Secrets Manager for it"
+	}
+	return ""
+}
 
 // New returns the Secrets Manager store. opts nil means the defaults. It
 // reads the shared AWS config files but calls no service.
@@ -323,6 +338,9 @@ func (b *backend) GetBatch(ctx context.Context, names []string) (map[string]*bac
 				name := aws.ToString(sv.Name)
 				if !slices.Contains(chunk, name) {
 					continue // asked by name, so every answer names one of them
+				}
+				if sv.SecretString == nil {
+					continue // read alone, which reports why
 				}
 				value, err := secretValue(name, sv.SecretString, sv.SecretBinary)
 				if err != nil {
@@ -678,7 +696,8 @@ func secretValue(name string, s *string, bin []byte) ([]byte, error) {
 	case s != nil:
 		return []byte(*s), nil
 	case bin != nil:
-		return bin, nil
+		// LiteLLM's reader takes SecretString only: it returns no value.
+		return nil, backends.Errorf(backends.FailedPrecondition, "secret %s holds SecretBinary, not SecretString: LiteLLM's aws_secret_manager reader reads only SecretString, so the proxy gets no value for it; write it as text", backends.QuoteName(name))
 	}
 	return nil, backends.Errorf(backends.Internal, "Secrets Manager returned neither SecretString nor SecretBinary for secret %s", backends.QuoteName(name))
 }

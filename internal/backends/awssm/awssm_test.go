@@ -763,3 +763,51 @@ func TestWriteRules(t *testing.T) {
 		t.Errorf("calls: %v, want no TagResource for refused tags", ops)
 	}
 }
+
+// TestEnvOnlyNames: LiteLLM's sync_read_secret returns its own signing
+// variables from the environment without asking Secrets Manager, with or
+// without a primary secret; the read does the same, and makes no call.
+func TestEnvOnlyNames(t *testing.T) {
+	for _, primary := range []string{"", "litellm/primary"} {
+		env := map[string]string{"AWS_REGION_NAME": "eu-west-3"}
+		b, err := awssm.New(context.Background(), &awssm.Options{AWS: awstest.Options("http://127.0.0.1:1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := backends.NewStore(b, &backends.StoreOptions{
+			Settings:  backends.Settings{AccessMode: backends.ReadOnly, PrimarySecretName: primary},
+			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec, err := s.Lookup(context.Background(), "AWS_REGION_NAME", "AWS_REGION_NAME")
+		if err != nil || string(sec.Value) != "eu-west-3" {
+			t.Errorf("primary %q: Lookup(AWS_REGION_NAME): got %v, %v; want the environment's value", primary, sec, err)
+		}
+		_, err = s.Lookup(context.Background(), "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
+		if backends.CodeOf(err) != backends.NotFound || !strings.Contains(err.Error(), "never asks Secrets Manager") {
+			t.Errorf("primary %q: Lookup(unset AWS_SECRET_ACCESS_KEY): got %v, want NotFound saying LiteLLM reads the environment", primary, err)
+		}
+		_ = s.Close()
+	}
+}
+
+// TestSecretBinaryIsNoValue: LiteLLM reads SecretString only; a secret that
+// holds SecretBinary gives the proxy no value, so the read is an error that
+// says so, alone and in a batch.
+func TestSecretBinaryIsNoValue(t *testing.T) {
+	f := newFixture(t, nil)
+	name := f.name("BINARY_KEY")
+	if _, err := f.sm.CreateSecret(f.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretBinary: []byte("sk-binary")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.s.Find(f.ctx, name)
+	if backends.CodeOf(err) != backends.FailedPrecondition || !strings.Contains(err.Error(), "SecretBinary") {
+		t.Errorf("Find(binary): got %v, want FailedPrecondition naming SecretBinary", err)
+	}
+	_, err = f.s.LookupMany(f.ctx, []string{name}, []string{name})
+	if backends.CodeOf(err) != backends.FailedPrecondition {
+		t.Errorf("LookupMany(binary): got %v, want FailedPrecondition", err)
+	}
+}

@@ -11,10 +11,15 @@
 //
 // Encrypt encrypts with the key's primary version and returns the
 // ciphertext in standard base64, the form LiteLLM decodes from the
-// environment. Decrypt trims surrounding whitespace, refuses input that is
-// not canonical standard base64 (LiteLLM's own check) with InvalidArgument
-// before any call, and decrypts. Both send CRC32C checksums and check the
-// ones the service returns, as Google recommends.
+// environment. Decrypt takes the ciphertext exactly as LiteLLM's google_kms
+// reader does (secret_manager_handler.py): nothing is trimmed, and input that
+// is not canonical standard base64 (LiteLLM's _is_base64: decoding and
+// encoding again gives the same text, so no whitespace, no newline, padding
+// required) is refused with InvalidArgument before any call, where LiteLLM
+// would refuse it and fall back to the variable's text. The plaintext is
+// returned as it is (LiteLLM does not strip it); one that is not UTF-8 is
+// InvalidArgument (LiteLLM's decode fails). Both send CRC32C checksums and
+// check the ones the service returns, as Google recommends.
 package gcpkms
 
 import (
@@ -23,6 +28,7 @@ import (
 	"hash/crc32"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	kms "cloud.google.com/go/kms/apiv1"
 	"cloud.google.com/go/kms/apiv1/kmspb"
@@ -191,14 +197,16 @@ func (b *backend) Decrypt(ctx context.Context, name, ciphertext string) ([]byte,
 	if c := resp.GetPlaintextCrc32C(); c != nil && c.GetValue() != crc32c(resp.GetPlaintext()) {
 		return nil, backends.Errorf(backends.Unavailable, "the plaintext of %s from %s failed its CRC32C check (corrupted in transit)", name, b.r.KeyName)
 	}
+	if !utf8.Valid(resp.GetPlaintext()) {
+		return nil, backends.Errorf(backends.InvalidArgument, "the plaintext of %s is not UTF-8 text: LiteLLM decodes it as UTF-8, fails, and uses the undecrypted variable instead", name)
+	}
 	return resp.GetPlaintext(), nil
 }
 
-// DecodeCiphertext checks and decodes a ciphertext as LiteLLM does: after
-// trimming surrounding whitespace, it must be non-empty, canonical standard
-// base64 (with padding). The error says why without quoting the input.
+// DecodeCiphertext checks and decodes a ciphertext as LiteLLM does, with
+// nothing trimmed: it must be non-empty, canonical standard base64 (with
+// padding, no whitespace). The error says why without quoting the input.
 func DecodeCiphertext(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, errEmptyCiphertext
 	}
@@ -215,7 +223,7 @@ func (e ciphertextError) Error() string { return string(e) }
 
 const (
 	errEmptyCiphertext = ciphertextError("is empty")
-	errNotBase64       = ciphertextError("is not valid base64: Google KMS ciphertexts are standard base64 with padding, as the resource's ciphertext attribute holds them")
+	errNotBase64       = ciphertextError("is not canonical standard base64, so LiteLLM's google_kms reader refuses it (\"Google KMS requires the encrypted secret to be encoded in base64\") and uses the variable's text undecrypted; it checks the text exactly as set, so no surrounding whitespace or newline: set the resource's ciphertext attribute as it is")
 )
 
 // Health implements backends.Backend: the key exists, is a symmetric

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 
@@ -142,8 +143,14 @@ func TestEncryptDecrypt(t *testing.T) {
 			t.Errorf("Encrypt twice: got the same ciphertext or %v, want a fresh nonce each time", err)
 		}
 		got, err := s.Decrypt(ctx, "OPENAI_API_KEY", ct)
+		if !utf8.ValidString(value) {
+			// LiteLLM decodes the plaintext as UTF-8: bytes that are not
+			// UTF-8 never reach the gateway as the secret.
+			wantCode(t, "Decrypt(not UTF-8)", err, backends.InvalidArgument)
+			continue
+		}
 		if err != nil || string(got.Value) != value {
-			t.Errorf("Decrypt: got %v, %v; want the plaintext back", got, err)
+			t.Errorf("Decrypt: got %v, %v; want the plaintext back (untrimmed, as LiteLLM returns it)", got, err)
 		}
 	}
 	// Plaintexts are limited to 64 KiB by the service.
@@ -159,10 +166,23 @@ func TestDecryptFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newStore(t, b, map[string]string{"ANTHROPIC_API_KEY": "  " + ct + "\n"}, nil)
+	// LiteLLM checks the variable exactly as set: a ciphertext with
+	// surrounding whitespace fails its base64 check, so it is refused here
+	// too, before any call.
+	padded := newStore(t, b, map[string]string{"ANTHROPIC_API_KEY": "  " + ct + "\n"}, nil)
+	before := srv.Calls("Decrypt")
+	_, err = padded.Lookup(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+	wantCode(t, "Lookup (ciphertext with whitespace)", err, backends.InvalidArgument)
+	if err != nil && !strings.Contains(err.Error(), "LiteLLM") {
+		t.Errorf("Lookup (ciphertext with whitespace): got %q, want it to say LiteLLM refuses it", err)
+	}
+	if n := srv.Calls("Decrypt") - before; n != 0 {
+		t.Errorf("Decrypt calls for a whitespace-padded ciphertext: got %d, want 0", n)
+	}
+	s := newStore(t, b, map[string]string{"ANTHROPIC_API_KEY": ct}, nil)
 	sec, err := s.Lookup(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
 	if err != nil || string(sec.Value) != "sk-ant" {
-		t.Errorf("Lookup (ciphertext from the environment, with whitespace): got %v, %v", sec, err)
+		t.Errorf("Lookup (ciphertext from the environment): got %v, %v", sec, err)
 	}
 	got, err := s.LookupMany(ctx, []string{"ANTHROPIC_API_KEY"}, []string{"ANTHROPIC_API_KEY"})
 	if err != nil || string(got["ANTHROPIC_API_KEY"].Value) != "sk-ant" {
@@ -188,6 +208,8 @@ func TestDecryptChecksBase64First(t *testing.T) {
 		"Plaintext":       "sk-SECRET-plain-text",
 		"PaddingInside":   "YQ==YQ==",
 		"NonCanonicalEnd": "YR==",
+		"TrailingNewline": "c2stU0VDUkVU\n",
+		"LeadingSpace":    " c2stU0VDUkVU",
 	} {
 		_, err := s.Decrypt(ctx, "OPENAI_API_KEY", input)
 		wantCode(t, "Decrypt("+label+")", err, backends.InvalidArgument)
@@ -202,9 +224,9 @@ func TestDecryptChecksBase64First(t *testing.T) {
 	if !ok {
 		t.Fatal("the store does not implement Encrypter")
 	}
-	_, err := enc.Decrypt(ctx, "X", " \n ")
+	_, err := enc.Decrypt(ctx, "X", "")
 	if err == nil || !strings.Contains(err.Error(), "is empty") || backends.CodeOf(err) != backends.InvalidArgument {
-		t.Errorf("Decrypt(blank): got %v, want InvalidArgument saying it is empty", err)
+		t.Errorf("Decrypt(empty): got %v, want InvalidArgument saying it is empty", err)
 	}
 	if n := srv.Calls("Decrypt"); n != 0 {
 		t.Errorf("Decrypt calls for malformed ciphertexts: got %d, want 0 (checked before any call)", n)
