@@ -4,7 +4,8 @@
 // It serves what the store uses, as Conjur documents it, and refuses what
 // Conjur would refuse:
 //
-//   - POST /authn/{account}/{login}/authenticate with the API key as the body,
+//   - POST /authn/{account}/{login}/authenticate with the API key as the body
+//     (or, for a role added with AddCertRole, an empty body over mutual TLS),
 //     and POST /authn-jwt/{service_id}/{account}[/{host_id}]/authenticate
 //     with a form body jwt=...: both answer an access token (JSON with
 //     protected, payload, signature; the payload has sub, iat and exp).
@@ -107,7 +108,10 @@ type Request struct {
 
 type role struct {
 	apiKey string
-	perms  Perms
+	// cert: the role logs in with a verified client certificate and an
+	// empty authn body (LiteLLM's certificate login).
+	cert  bool
+	perms Perms
 }
 
 type issued struct {
@@ -199,6 +203,16 @@ func (s *Server) AddRole(login, apiKey string, perms Perms) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.roles[login] = &role{apiKey: apiKey, perms: perms}
+}
+
+// AddCertRole adds (or replaces) a role that logs in with POST
+// /authn/{account}/{login}/authenticate, an empty body and a client
+// certificate the fake verified (Options.ClientCerts), as LiteLLM's
+// CyberArkSecretManager does with CYBERARK_CLIENT_CERT and no API key.
+func (s *Server) AddCertRole(login string, perms Perms) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.roles[login] = &role{cert: true, perms: perms}
 }
 
 // AddJWT makes authn-jwt service serviceID accept jwt as login (a role that
@@ -374,6 +388,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authn(w http.ResponseWriter, r *http.Request, account, login string, body []byte) {
 	ro := s.roles[login]
+	if ro != nil && ro.cert {
+		if r.Method != http.MethodPost || account != s.Account || len(body) != 0 || r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		s.issue(w, login)
+		return
+	}
 	if r.Method != http.MethodPost || account != s.Account || ro == nil || string(body) != ro.apiKey {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
