@@ -117,7 +117,7 @@ type backend struct {
 }
 
 var (
-	_ backends.Backend       = (*backend)(nil)
+	_ backends.Backend        = (*backend)(nil)
 	_ backends.NameValidator  = (*backend)(nil)
 	_ backends.WriteValidator = (*backend)(nil)
 	_ backends.BatchGetter    = (*backend)(nil)
