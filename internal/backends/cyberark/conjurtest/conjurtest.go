@@ -79,6 +79,12 @@ type Options struct {
 	// ClientCerts requires a client certificate signed by the fake's client
 	// CA (mutual TLS); it implies TLS. ClientCertPEM and ClientKeyPEM hold one.
 	ClientCerts bool
+	// ClientCertsIfGiven verifies a client certificate when the client
+	// sends one but does not require it (tls.VerifyClientCertIfGiven); it
+	// implies TLS. LiteLLM's certificate login sends the certificate only
+	// with its authn request, so a Conjur it works with accepts TLS
+	// connections without one for the other calls.
+	ClientCertsIfGiven bool
 	// TokenTTL is the lifetime of access tokens; zero means 8 minutes.
 	TokenTTL time.Duration
 }
@@ -175,19 +181,23 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	switch {
-	case opts.ClientCerts:
+	case opts.ClientCerts || opts.ClientCertsIfGiven:
 		ca, caKey, caPEM := newCA(t)
 		s.ClientCertPEM, s.ClientKeyPEM = newClientCert(t, ca, caKey)
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(caPEM)
-		s.srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS12}
+		auth := tls.RequireAndVerifyClientCert
+		if !opts.ClientCerts {
+			auth = tls.VerifyClientCertIfGiven
+		}
+		s.srv.TLS = &tls.Config{ClientAuth: auth, ClientCAs: pool, MinVersion: tls.VersionTLS12}
 		s.srv.StartTLS()
 	case opts.TLS:
 		s.srv.StartTLS()
 	default:
 		s.srv.Start()
 	}
-	if opts.TLS || opts.ClientCerts {
+	if opts.TLS || opts.ClientCerts || opts.ClientCertsIfGiven {
 		s.CACertPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw}))
 	}
 	s.URL = s.srv.URL
