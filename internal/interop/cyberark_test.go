@@ -26,7 +26,7 @@ import (
 var cyberarkNames = map[string]string{
 	"team/llm/OPENAI_API_KEY": "sk-slash",
 	"OPENAI API KEY":          "sk-space",
-	"ключ/鍵/🔑":               "sk-non-ascii",
+	"ключ/鍵/🔑":                "sk-non-ascii",
 	"a:b@c+d,e;f=g$h&i!j":     "sk-sub-delims",
 	"x?y#z%20":                "sk-query-chars",
 	"~tilde.dot-dash_":        "sk-unreserved",
