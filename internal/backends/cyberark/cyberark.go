@@ -294,12 +294,9 @@ func resolve(o *Options) (config, error) {
 		}
 	}
 
-	verify := true
-	switch {
-	case o.SSLVerify != nil:
+	verify := SSLVerifyFromEnv(get("", "ssl_verify"))
+	if o.SSLVerify != nil {
 		verify = *o.SSLVerify
-	default:
-		verify = SSLVerifyFromEnv(get("", "ssl_verify"))
 	}
 	cfg.tls, err = tlsConfig(verify, get(o.CACert, "ca_cert"), clientCert, clientKey)
 	if err != nil {

@@ -487,7 +487,7 @@ func encodeKey(k string) string {
 // "=" can be neither an environment variable (names end at the first "=")
 // nor a python-dotenv key (an unquoted key stops at "=", a quoted one at
 // "'"), so python-dotenv always expands such a reference to its default.
-// The writer uses two of them to keep a value literal:
+// The writer uses two of them to keep a value literal.
 const (
 	// dollarRef reads as "$": every "${" of a value is written as
 	// dollarRef + "{", so no "${" is left for python-dotenv to expand.
