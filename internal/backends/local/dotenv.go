@@ -494,7 +494,7 @@ const (
 	dollarRef = "${'=:-$}"
 	// emptyRef reads as "": it follows a quoted value's trailing
 	// backslash, so the closing quote never follows a backslash (which
-	// python-dotenv before 1.2 reads as an escaped quote).
+	// older python-dotenv releases read as an escaped quote).
 	emptyRef = "${'=:-}"
 )
 
