@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -411,6 +412,9 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 
 	if req.State.Raw.IsNull() { // create
+		if !caps.KMS && !r.validatePlannedValue(ctx, req.Config, &plan, full, &resp.Diagnostics) {
+			return
+		}
 		plan.Version = types.StringUnknown()
 		plan.Ciphertext = types.StringNull()
 		if caps.KMS {
@@ -427,6 +431,9 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	plan.Version, plan.Ciphertext = state.Version, state.Ciphertext
 	if writesValue(&plan, &state) {
+		if !caps.KMS && !r.validatePlannedValue(ctx, req.Config, &plan, full, &resp.Diagnostics) {
+			return
+		}
 		plan.Version = types.StringUnknown()
 		if caps.KMS {
 			plan.Ciphertext = types.StringUnknown()
@@ -434,6 +441,31 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	setUseAWSKMSEnv(r.store.Kind(), &plan)
 	resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
+}
+
+// validatePlannedValue applies the store's rules on the value itself (e.g.
+// the local store refuses what python-dotenv cannot hand to LiteLLM) at
+// plan, when the value is known: value from the plan, value_wo from the
+// configuration (write-only values are there during planning). An unknown
+// value is checked by the write itself at apply. It reports whether the plan
+// may go on.
+func (r *SecretResource) validatePlannedValue(ctx context.Context, config tfsdk.Config, plan *SecretResourceModel, full string, diags *diag.Diagnostics) bool {
+	attr, v := path.Root("value"), plan.Value
+	if v.IsNull() {
+		var wo types.String
+		if d := config.GetAttribute(ctx, path.Root("value_wo"), &wo); d.HasError() {
+			return true
+		}
+		attr, v = path.Root("value_wo"), wo
+	}
+	if v.IsNull() || v.IsUnknown() {
+		return true
+	}
+	if err := r.store.ValidateWrite(backends.WriteRequest{Name: full, Value: []byte(v.ValueString())}); err != nil {
+		diags.AddAttributeError(attr, fmt.Sprintf("value not accepted by the %s store", r.store.Kind()), err.Error())
+		return false
+	}
+	return true
 }
 
 // planMetadata is the description and tags a write will carry, as far as the

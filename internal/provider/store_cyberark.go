@@ -64,25 +64,28 @@ func cyberarkSchema() schema.SingleNestedAttribute {
 		"variable; a write declares it first by loading `- !variable <name>` into `policy_branch` (POST, append "+
 		"only), then adds the value as a new version. Conjur has no API to delete a variable, so `llmsecret_secret` "+
 		"defaults to `deletion_policy = \"abandon\"` here and refuses `delete` at plan. Names are percent-encoded "+
-		"in URLs, `/` included. Access tokens (8 minutes) are cached and renewed before they expire. Every "+
+		"in URLs exactly as LiteLLM encodes them (`urllib.parse.quote(name, safe=\"\")`, `/` included). Access tokens (8 minutes) are cached and renewed before they expire. Every "+
 		"attribute falls back to an environment variable: LiteLLM's `CYBERARK_*` first, then Conjur's own `CONJUR_*`.",
 		map[string]schema.Attribute{
 			"url": str("Conjur appliance URL, e.g. `https://conjur.example.com`. Falls back to `CYBERARK_API_BASE`, " +
 				"then `CONJUR_APPLIANCE_URL`. Required."),
 			"account": str("Conjur account. Falls back to `CYBERARK_ACCOUNT`, then `CONJUR_ACCOUNT`; default `default`."),
 			"login": str("Login to authenticate as, e.g. `admin` or `host/llm-gateway`. Falls back to `CYBERARK_USERNAME`, " +
-				"then `CONJUR_AUTHN_LOGIN`. Required with `api_key`; with `authn_jwt` it is the optional host id."),
+				"then `CONJUR_AUTHN_LOGIN`. Required with `api_key` or a client certificate; with `authn_jwt` it is the optional host id."),
 			"api_key": sensitive("API key of `login` (POST `/authn/{account}/{login}/authenticate`). Falls back to " +
-				"`CYBERARK_API_KEY`, then `CONJUR_AUTHN_API_KEY`. Required unless `authn_jwt` is set."),
+				"`CYBERARK_API_KEY`, then `CONJUR_AUTHN_API_KEY`. Required unless `authn_jwt` is set, or `client_cert` and " +
+				"`client_key` are (a login with the certificate alone, as LiteLLM)."),
 			"client_cert": str("Client certificate for mutual TLS with Conjur or the gateway in front of it: PEM " +
 				"text or the path of a PEM file. Falls back to `CYBERARK_CLIENT_CERT`. Set together with `client_key`. " +
-				"It secures the connection; authentication still uses `api_key` or `authn_jwt`."),
+				"Without `api_key` or `authn_jwt`, the store logs in with the certificate alone, as LiteLLM does: " +
+				"POST `/authn/{account}/{login}/authenticate` over mutual TLS with an empty body."),
 			"client_key": sensitive("Private key of `client_cert`: PEM text or the path of a PEM file. Falls back to " +
 				"`CYBERARK_CLIENT_KEY`."),
 			"ssl_verify": schema.BoolAttribute{
-				MarkdownDescription: "Verify Conjur's TLS certificate. Falls back to `CYBERARK_SSL_VERIFY` " +
-					"(`true`/`false`, `1`/`0`, `yes`/`no`); default `true`. Turn off only for tests with self-signed " +
-					"certificates; prefer `ca_cert`.",
+				MarkdownDescription: "Verify Conjur's TLS certificate. Falls back to `CYBERARK_SSL_VERIFY`, read as " +
+					"LiteLLM reads it: only `false` (any case) turns verification off; any other value, `0` and `no` " +
+					"included, keeps it on. Default `true`. Turn off only for tests with self-signed certificates; " +
+					"prefer `ca_cert`.",
 				Optional: true,
 			},
 			"ca_cert": str("CA certificates to trust instead of the system roots (Conjur's self-signed CA): PEM text " +

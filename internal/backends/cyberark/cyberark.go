@@ -35,9 +35,16 @@
 // With authn_jwt (a service id), the store logs in with POST
 // /authn-jwt/{service_id}/{account}[/{login}]/authenticate (login, when set,
 // is the host id); otherwise with POST /authn/{account}/{login}/authenticate
-// and the API key. client_cert and client_key add mutual TLS to every request
-// (LiteLLM's CYBERARK_CLIENT_CERT / CYBERARK_CLIENT_KEY); they secure the
-// connection and do not replace the login.
+// and the API key as the body. client_cert and client_key add mutual TLS to
+// every request (LiteLLM's CYBERARK_CLIENT_CERT / CYBERARK_CLIENT_KEY). With
+// a client certificate and no API key, the store logs in as LiteLLM's
+// CyberArkSecretManager does: the same authn request, over mutual TLS, with
+// an empty body (the certificate alone identifies the login).
+//
+// ssl_verify falls back to CYBERARK_SSL_VERIFY read as LiteLLM reads it
+// (str_to_bool): "false" in any case, surrounded by blanks or not, turns
+// verification off; "true" and every other value (including "0", "no",
+// "off") keep it on.
 //
 // Conjur access tokens last 8 minutes (or until the "exp" of their payload).
 // The store caches one token, re-authenticates when 80% of its lifetime has
@@ -49,7 +56,10 @@
 // A name is a variable id relative to policy_branch: with the default "root"
 // the id is the name itself, as LiteLLM uses it; with policy_branch
 // "apps/llm" the name "OPENAI_API_KEY" is the variable "apps/llm/OPENAI_API_KEY".
-// Ids are percent-encoded as one URL path segment, "/" included.
+// Ids are percent-encoded as one URL path segment exactly as LiteLLM does
+// (Python's urllib.parse.quote(id, safe="")): every byte but ASCII letters,
+// digits and "_.-~" becomes %XX with upper-case hex, "/" included, so both
+// clients send the same request path.
 //
 // Get reads the variable's resource for its latest version, then that
 // version's value (GET /secrets/{account}/variable/{id}?version=N), so the
@@ -136,6 +146,8 @@ type config struct {
 	jwtServiceID string
 	jwtToken     string
 	policyBranch string
+	// certOnly: no API key or JWT; log in with the client certificate.
+	certOnly     bool
 	tls          *tls.Config
 	now          func() time.Time
 	conflictMax  int
@@ -266,6 +278,8 @@ func resolve(o *Options) (config, error) {
 		}
 	}
 
+	clientCert, clientKey := get(o.ClientCert, "client_cert"), get(o.ClientKey, "client_key")
+	cfg.certOnly = cfg.jwtServiceID == "" && cfg.apiKey == "" && clientCert != "" && clientKey != ""
 	switch {
 	case cfg.jwtServiceID != "":
 		if cfg.jwtToken == "" {
@@ -273,41 +287,31 @@ func resolve(o *Options) (config, error) {
 		}
 	default:
 		if cfg.login == "" {
-			return config{}, missing("login", " (the Conjur user or host to log in as, e.g. host/llm-gateway)")
+			return config{}, missing("login", " (the Conjur user or host to log in as, e.g. host/llm-gateway; LiteLLM logs in as \"admin\" when CYBERARK_USERNAME is unset)")
 		}
-		if cfg.apiKey == "" {
-			return config{}, missing("api_key", "; set api_key (or CYBERARK_API_KEY), or log in with authn_jwt")
+		if cfg.apiKey == "" && (clientCert == "" || clientKey == "") {
+			return config{}, missing("api_key", "; set api_key (or CYBERARK_API_KEY), or client_cert and client_key (CYBERARK_CLIENT_CERT, CYBERARK_CLIENT_KEY) to log in with the certificate alone, or log in with authn_jwt")
 		}
 	}
 
-	verify := true
-	switch {
-	case o.SSLVerify != nil:
+	verify := SSLVerifyFromEnv(get("", "ssl_verify"))
+	if o.SSLVerify != nil {
 		verify = *o.SSLVerify
-	default:
-		if s := get("", "ssl_verify"); s != "" {
-			v, ok := parseBool(s)
-			if !ok {
-				return config{}, backends.Errorf(backends.InvalidArgument, "CYBERARK_SSL_VERIFY %q is not a boolean (true, false, 1, 0, yes, no, on, off)", s)
-			}
-			verify = v
-		}
 	}
-	cfg.tls, err = tlsConfig(verify, get(o.CACert, "ca_cert"), get(o.ClientCert, "client_cert"), get(o.ClientKey, "client_key"))
+	cfg.tls, err = tlsConfig(verify, get(o.CACert, "ca_cert"), clientCert, clientKey)
 	if err != nil {
 		return config{}, err
 	}
 	return cfg, nil
 }
 
-func parseBool(s string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "t", "yes", "y", "on":
-		return true, true
-	case "0", "false", "f", "no", "n", "off":
-		return false, true
-	}
-	return false, false
+// SSLVerifyFromEnv reads a CYBERARK_SSL_VERIFY value as LiteLLM does
+// (litellm.secret_managers.main.str_to_bool, then "None means verify"):
+// only "false", case-insensitive and trimmed of white space, turns
+// verification off. "true", an empty value and any value str_to_bool does
+// not recognise ("0", "no", "off", typos) keep it on.
+func SSLVerifyFromEnv(s string) bool {
+	return strings.ToLower(strings.TrimSpace(s)) != "false"
 }
 
 // pemOrFile returns s when it is PEM text, else the content of the file s.
@@ -379,14 +383,31 @@ func (b *backend) variableID(name string) string {
 	return b.cfg.policyBranch + "/" + name
 }
 
-// segment percent-encodes s as one URL path segment, "/" included. A bare
-// "." would be a dot segment, so it is encoded too ("..", the other one, is
-// refused by the shared name rules).
+// segment percent-encodes s as one URL path segment the way LiteLLM's
+// CyberArkSecretManager.get_url does (urllib.parse.quote(s, safe="")): ASCII
+// letters, digits and "_.-~" stay, every other byte (of the UTF-8 form) is
+// %XX in upper-case hex, "/" included. A bare "." would be a dot segment, so
+// it is encoded too ("..", the other one, is refused by the shared name
+// rules).
 func segment(s string) string {
 	if s == "." {
 		return "%2E"
 	}
-	return url.PathEscape(s)
+	const upperHex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(upperHex[c>>4])
+			b.WriteByte(upperHex[c&0xf])
+		}
+	}
+	return b.String()
 }
 
 func (b *backend) secretPath(id string) string {

@@ -139,10 +139,110 @@ func TestConfigurationErrors(t *testing.T) {
 			}
 		})
 	}
-	t.Run("BadSSLVerifyVariable", func(t *testing.T) {
-		_, err := cyberark.New(&cyberark.Options{URL: "https://c", Login: "a", APIKey: "k", LookupEnv: envMap(map[string]string{"CYBERARK_SSL_VERIFY": "maybe"})})
-		wantCode(t, "New", err, backends.InvalidArgument)
-	})
+}
+
+// TestSSLVerifyVariableAsLiteLLM: CYBERARK_SSL_VERIFY is read as LiteLLM's
+// str_to_bool reads it: only "false" (any case, blanks around) turns TLS
+// verification off; every value LiteLLM reads as "verify" (true, empty, and
+// values str_to_bool does not recognise such as 0, no, off) keeps it on here
+// too, so an untrusted certificate is refused.
+func TestSSLVerifyVariableAsLiteLLM(t *testing.T) {
+	ctx := context.Background()
+	fake := conjurtest.New(t, conjurtest.Options{TLS: true})
+	cases := []struct {
+		value  string
+		verify bool
+	}{
+		{"false", false}, {"False", false}, {"FALSE", false}, {" false\t", false},
+		{"true", true}, {"", true}, {"0", true}, {"no", true}, {"off", true}, {"n", true}, {"f", true}, {"maybe", true}, {"falsey", true},
+	}
+	for _, tc := range cases {
+		if got := cyberark.SSLVerifyFromEnv(tc.value); got != tc.verify {
+			t.Errorf("SSLVerifyFromEnv(%q): got %t, want %t", tc.value, got, tc.verify)
+		}
+		opts := adminOptions(fake)
+		opts.LookupEnv = envMap(map[string]string{"CYBERARK_SSL_VERIFY": tc.value})
+		b, err := cyberark.New(opts)
+		if err != nil {
+			t.Errorf("New with CYBERARK_SSL_VERIFY=%q: got %v, want it accepted as LiteLLM accepts it", tc.value, err)
+			continue
+		}
+		err = b.Health(ctx)
+		_ = b.Close()
+		switch {
+		case tc.verify && err == nil:
+			t.Errorf("CYBERARK_SSL_VERIFY=%q: Health trusted a self-signed certificate; LiteLLM verifies with this value", tc.value)
+		case !tc.verify && err != nil:
+			t.Errorf("CYBERARK_SSL_VERIFY=%q: Health: %v; LiteLLM turns verification off with this value", tc.value, err)
+		}
+	}
+}
+
+// TestClientCertificateAlone: with client_cert and client_key and no API
+// key, the store logs in as LiteLLM does: POST
+// /authn/{account}/{login}/authenticate over mutual TLS with an empty body.
+func TestClientCertificateAlone(t *testing.T) {
+	fake := conjurtest.New(t, conjurtest.Options{ClientCerts: true})
+	fake.AddCertRole("host/llm-gateway", conjurtest.All)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	if err := os.WriteFile(certFile, []byte(fake.ClientCertPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, []byte(fake.ClientKeyPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, &cyberark.Options{URL: fake.URL, CACert: fake.CACertPEM, LookupEnv: envMap(map[string]string{
+		"CYBERARK_USERNAME": "host/llm-gateway", "CYBERARK_CLIENT_CERT": certFile, "CYBERARK_CLIENT_KEY": keyFile,
+	})})
+	mustWrite(t, s, "CERT_ONLY", "v-cert")
+	wantValue(t, s, "CERT_ONLY", "v-cert")
+	var authn []string
+	for _, r := range fake.Requests() {
+		if strings.HasPrefix(r.EscapedPath, "/authn") {
+			authn = append(authn, r.Method+" "+r.EscapedPath)
+		}
+	}
+	if want := "POST /authn/default/host%2Fllm-gateway/authenticate"; len(authn) != 1 || authn[0] != want {
+		t.Errorf("logins: got %q, want one %q", authn, want)
+	}
+
+	// Without the certificate and without an API key, New says what to set.
+	_, err := cyberark.New(&cyberark.Options{URL: fake.URL, Login: "host/llm-gateway", ClientCert: certFile, LookupEnv: noEnv})
+	wantCode(t, "New with client_cert but no client_key", err, backends.InvalidArgument)
+	_, err = cyberark.New(&cyberark.Options{URL: fake.URL, Login: "host/llm-gateway", LookupEnv: noEnv})
+	wantCode(t, "New without api_key or certificate", err, backends.InvalidArgument)
+	if err != nil && !strings.Contains(err.Error(), "CYBERARK_CLIENT_CERT") {
+		t.Errorf("New without credentials: got %q, want it to name CYBERARK_CLIENT_CERT as an alternative", err)
+	}
+}
+
+// TestPathEncodingAsLiteLLM: ids are encoded like Python's
+// urllib.parse.quote(id, safe=""): only ASCII letters, digits and "_.-~"
+// stay, everything else is %XX in upper case.
+func TestPathEncodingAsLiteLLM(t *testing.T) {
+	fake := conjurtest.New(t, conjurtest.Options{})
+	s := newStore(t, adminOptions(fake))
+	cases := map[string]string{
+		"OPENAI_API_KEY":        "OPENAI_API_KEY",
+		"a.b-c~d":               "a.b-c~d",
+		"team/llm/OPENAI KEY":   "team%2Fllm%2FOPENAI%20KEY",
+		"a:b@c$d&e+f,g;h=i!j'k": "a%3Ab%40c%24d%26e%2Bf%2Cg%3Bh%3Di%21j%27k",
+		"ключ/🔑":                "%D0%BA%D0%BB%D1%8E%D1%87%2F%F0%9F%94%91",
+		"x?y#z%":                "x%3Fy%23z%25",
+	}
+	for name, want := range cases {
+		mustWrite(t, s, name, "v")
+		found := false
+		for _, r := range fake.Requests() {
+			if r.EscapedPath == "/secrets/default/variable/"+want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("name %q: no request to /secrets/default/variable/%s", name, want)
+		}
+	}
 }
 
 func TestNameWithSlashIsOneEncodedSegment(t *testing.T) {

@@ -217,6 +217,12 @@ func (b *backend) authenticate(ctx context.Context) (*token, error) {
 		body = []byte(b.cfg.apiKey)
 		ctype = "text/plain"
 		what = "authenticating with an API key"
+		if b.cfg.certOnly {
+			// LiteLLM's certificate login: the same request over mutual
+			// TLS, with an empty body.
+			body, ctype = []byte{}, ""
+			what = "authenticating with a client certificate"
+		}
 	}
 	start := b.cfg.now()
 	status, data, hdr, err := b.send(ctx, http.MethodPost, b.cfg.base+path, body, ctype, "")

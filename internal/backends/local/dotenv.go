@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -156,6 +157,7 @@ func (p *parser) binding(lineStart int) (*entry, error) {
 		if e.value, err = p.value(e.line); err != nil {
 			return nil, err
 		}
+		e.value = expandUndefinable(e.value)
 		e.hasValue = true
 	}
 	e.suffixStart = p.pos
@@ -478,37 +480,95 @@ func encodeKey(k string) string {
 	return doubleQuote(k)
 }
 
-// encodeValue writes a value so that parse returns it byte for byte:
+// python-dotenv expands ${NAME} and ${NAME:-default} in every value, quoted
+// or not, with the process environment and the keys above it (load_dotenv
+// and dotenv_values interpolate by default, and LiteLLM calls load_dotenv
+// with the default). It has no escape for "$". A name holding both "'" and
+// "=" can be neither an environment variable (names end at the first "=")
+// nor a python-dotenv key (an unquoted key stops at "=", a quoted one at
+// "'"), so python-dotenv always expands such a reference to its default.
+// The writer uses two of them to keep a value literal.
+const (
+	// dollarRef reads as "$": every "${" of a value is written as
+	// dollarRef + "{", so no "${" is left for python-dotenv to expand.
+	dollarRef = "${'=:-$}"
+	// emptyRef reads as "": it follows a quoted value's trailing
+	// backslash, so the closing quote never follows a backslash (which
+	// older python-dotenv releases read as an escaped quote).
+	emptyRef = "${'=:-}"
+)
+
+// dotenvVariable is python-dotenv's _posix_variable.
+var dotenvVariable = regexp.MustCompile(`\$\{([^}:]*)(?::-([^}]*))?\}`)
+
+// expandUndefinable expands, as python-dotenv does, the variable references
+// of v whose name no environment or dotenv file can define (see dollarRef);
+// other references stay as written (this parser does not interpolate).
+// References are matched left to right without overlap, as Python's
+// re.finditer does.
+func expandUndefinable(v []byte) []byte {
+	if !bytes.Contains(v, []byte("${")) {
+		return v
+	}
+	matches := dotenvVariable.FindAllSubmatchIndex(v, -1)
+	var out []byte
+	pos := 0
+	for _, m := range matches {
+		name := v[m[2]:m[3]]
+		if !bytes.ContainsRune(name, '\'') || !bytes.ContainsRune(name, '=') {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(v))
+		}
+		out = append(out, v[pos:m[0]]...)
+		if m[4] >= 0 {
+			out = append(out, v[m[4]:m[5]]...)
+		}
+		pos = m[1]
+	}
+	if out == nil {
+		return v
+	}
+	return append(out, v[pos:]...)
+}
+
+// encodeValue writes a value so that parse returns it byte for byte, and so
+// that python-dotenv (load_dotenv, dotenv_values, with interpolation as
+// LiteLLM uses them) returns it character for character when it is valid
+// UTF-8 without NUL (ValidateWrite refuses other values: python-dotenv
+// decodes the file as UTF-8 and os.environ refuses NUL):
 //
 //   - A value ending in a backslash is written unquoted when it is printable
-//     ASCII without blanks and starts with none of ' " #; otherwise it is
-//     double-quoted with that last backslash as \x5c. (python-dotenv's quoted
-//     forms cannot hold a trailing backslash: it reads the closing quote as
-//     escaped and runs on into the following lines.)
-//   - A value that is valid UTF-8 without control characters other than
-//     "\n" and "\t" is single-quoted, with \ and ' escaped as \\ and \'; a
-//     newline is written as the file's own line ending.
-//   - Anything else is double-quoted, with \\ \" \n \r \t \a \b \f \v, and
-//     \xHH for every other byte that is a control character (C0, DEL, the
-//     UTF-8 bytes of C1, U+2028, U+2029) or not valid UTF-8.
+//     ASCII without blanks or "${" and starts with none of ' " #, which every
+//     python-dotenv 1.x reads as written.
+//   - Otherwise every "${" is written as dollarRef + "{", and a trailing
+//     backslash gets emptyRef after it. Then a value without a carriage
+//     return is single-quoted, with \ and ' escaped as \\ and \'
+//     (python-dotenv's single-quote escapes) and a newline written as the
+//     file's own line ending; a value with a carriage return is
+//     double-quoted, with \\ \" \r and \n escapes (a CR in the file
+//     would be read as a newline). Other characters, control characters
+//     included, are written as they are.
 func encodeValue(v []byte, eol string) string {
 	s := string(v)
+	if strings.HasSuffix(s, `\`) && unquotedSafe(s) {
+		return s
+	}
+	s = strings.ReplaceAll(s, "${", dollarRef+"{")
 	if strings.HasSuffix(s, `\`) {
-		if unquotedSafe(s) {
-			return s
-		}
-		return doubleQuote(s)
+		s += emptyRef
 	}
-	if singleQuotable(s, true) {
-		return singleQuote(s, eol)
+	if strings.Contains(s, "\r") {
+		return doubleQuoteValue(s)
 	}
-	return doubleQuote(s)
+	return singleQuote(s, eol)
 }
 
 // unquotedSafe reports whether s reads back unchanged when written unquoted,
 // by python-dotenv as by parse.
 func unquotedSafe(s string) bool {
-	if s == "" || s[0] == '\'' || s[0] == '"' || s[0] == '#' {
+	if s == "" || s[0] == '\'' || s[0] == '"' || s[0] == '#' || strings.Contains(s, "${") {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -517,6 +577,30 @@ func unquotedSafe(s string) bool {
 		}
 	}
 	return true
+}
+
+// doubleQuoteValue writes s double-quoted with only the escapes
+// python-dotenv decodes and needs: \\ \" \r \n.
+func doubleQuoteValue(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func singleQuote(s, eol string) string {

@@ -72,6 +72,16 @@ var parseTests = []struct {
 	{"double", `a="b c"`, map[string]string{"a": "b c"}},
 	{"double escapes", `a="\\ \" \' \n \r \t \a \b \f \v"`, map[string]string{"a": "\\ \" ' \n \r \t \a \b \f \v"}},
 	{"double unknown escape", `a="\q\$"`, map[string]string{"a": `\q\$`}},
+	// References python-dotenv always expands to their default (the name
+	// holds ' and =, so neither the environment nor the file can define
+	// it) are expanded, as python-dotenv does (outputs checked with
+	// python-dotenv 1.2.4); other references stay as written.
+	{"undefinable reference as dollar", `a='${\'=:-$}{HOME}'`, map[string]string{"a": "${HOME}"}},
+	{"undefinable reference empty", `a="x\\${'=:-}"`, map[string]string{"a": `x\`}},
+	{"undefinable reference no default", `a=${'=}`, map[string]string{"a": ""}},
+	{"undefinable references in a row", `a=${'=:-a}${'=:-b}`, map[string]string{"a": "ab"}},
+	{"undefinable reference inside another", `a=${X${'=:-$}}`, map[string]string{"a": "$}"}},
+	{"other references kept", `a=${HOME}/x ${B:-d}`, map[string]string{"a": "${HOME}/x ${B:-d}"}},
 	{"double hex (extension)", `a="\x41\x00\xff\xFf"`, map[string]string{"a": "A\x00\xff\xff"}},
 	{"double short hex", `a="\x4"`, map[string]string{"a": `\x4`}},
 	{"double bad hex", `a="\xzz"`, map[string]string{"a": `\xzz`}},
@@ -186,26 +196,36 @@ func TestEncodeValue(t *testing.T) {
 		{"#x", "\n", `'#x'`},
 		{"a #x", "\n", `'a #x'`},
 		{"k=v", "\n", `'k=v'`},
-		{"${HOME}", "\n", `'${HOME}'`},
+		// python-dotenv expands ${...} in every value: "${" is written as
+		// ${'=:-$}{, a reference it always expands to "$".
+		{"${HOME}", "\n", `'${\'=:-$}{HOME}'`},
+		{"$HOME $ {x} ${", "\n", `'$HOME $ {x} ${\'=:-$}{'`},
+		{"a\r${X}", "\n", `"a\r${'=:-$}{X}"`},
 		{"é€😀", "\n", `'é€😀'`},
 		{"a\rb", "\n", `"a\rb"`},
 		{"a\r\nb", "\n", `"a\r\nb"`},
-		{"\x00", "\n", `"\x00"`},
-		{"\a\b\f\v\x1b\x7f", "\n", `"\a\b\f\v\x1b\x7f"`},
-		{"\xff\xfe", "\n", `"\xff\xfe"`},
-		{"\u0085", "\n", `"\xc2\x85"`},
-		{"a\u2028b\u2029", "\n", `"a\xe2\x80\xa8b\xe2\x80\xa9"`},
-		{"é\x00'\"\\\n", "\n", `"é\x00'\"\\\n"`},
+		// Control characters other than CR are written as they are: both
+		// parsers read them literally between quotes. (NUL and invalid
+		// UTF-8 are refused before any write; the encoder still keeps them
+		// for this store's own reader.)
+		{"\a\b\f\v\x1b\x7f", "\n", "'\a\b\f\v\x1b\x7f'"},
+		{"\u0085", "\n", "'\u0085'"},
+		{"a\u2028b\u2029", "\n", "'a\u2028b\u2029'"},
+		{"é'\"\\\n", "\n", "'é\\'\"\\\\\n'"},
 		{`a\`, "\n", `a\`},
 		{`\`, "\n", `\`},
 		{`C:\dir\`, "\n", `C:\dir\`},
 		{`a\\`, "\n", `a\\`},
-		{`a b\`, "\n", `"a b\x5c"`},
-		{`'a\`, "\n", `"'a\x5c"`},
-		{`"a\`, "\n", `"\"a\x5c"`},
-		{`#a\`, "\n", `"#a\x5c"`},
-		{"é\\", "\n", `"é\x5c"`},
-		{"\x00\\\\", "\n", `"\x00\\\x5c"`},
+		// A trailing backslash that cannot go unquoted is followed by
+		// ${'=:-}, which python-dotenv expands to "", so no closing quote
+		// follows a backslash.
+		{`a b\`, "\n", `'a b\\${\'=:-}'`},
+		{`'a\`, "\n", `'\'a\\${\'=:-}'`},
+		{`"a\`, "\n", `'"a\\${\'=:-}'`},
+		{`#a\`, "\n", `'#a\\${\'=:-}'`},
+		{"é\\", "\n", `'é\\${\'=:-}'`},
+		{"${x}\\", "\n", `'${\'=:-$}{x}\\${\'=:-}'`},
+		{"\r\\", "\n", `"\r\\${'=:-}"`},
 	}
 	for _, tt := range tests {
 		if got := encodeValue([]byte(tt.in), tt.eol); got != tt.want {

@@ -1,6 +1,7 @@
 // Package local is the embedded default store (key_management_system =
-// "local"): secrets are KEY=VALUE lines of a dotenv file, the file LiteLLM
-// loads with python-dotenv at start-up.
+// "local"): secrets are KEY=VALUE lines of a dotenv file, a file LiteLLM can
+// load with python-dotenv at start-up (see the local-store guide for when it
+// does and where it looks).
 //
 // It reads one setting, local.env_file (Options.EnvFile): the path of the
 // file, ".env" by default. A relative path is resolved against the working
@@ -14,15 +15,19 @@
 // The parser follows python-dotenv: KEY=value, export KEY=value, blanks
 // around "=", unquoted values (trimmed, an inline " #comment" removed),
 // single-quoted values (escapes \\ and \' only), double-quoted values
-// (escapes \\ \" \' \n \r \t \a \b \f \v, and \xHH for any byte, which is this
-// store's extension), quoted values spanning lines, single-quoted keys
-// ('a: b'=..., no escapes) and, as an extension, double-quoted keys with
-// escapes, comments and blank lines. When a key is bound several times the
-// last binding wins; a bare "KEY" line without "=" sets nothing. There is no
-// ${VAR} interpolation: a value reads back exactly as written. Note that
-// python-dotenv's load_dotenv does expand ${VAR} in every value, quoted or
-// not, unless it is called with interpolate=False, so LiteLLM sees such a
-// value expanded.
+// (escapes \\ \" \' \n \r \t \a \b \f \v, and \xHH for any byte, an extension
+// that files written by earlier versions of this store use), quoted values
+// spanning lines, single-quoted keys ('a: b'=..., no escapes) and, as an
+// extension, double-quoted keys with escapes, comments and blank lines. When
+// a key is bound several times the last binding wins; a bare "KEY" line
+// without "=" sets nothing.
+//
+// python-dotenv expands ${NAME} and ${NAME:-default} in every value, quoted
+// or not (LiteLLM calls load_dotenv with its default interpolate=True). This
+// parser expands only the references no environment or file can define (a
+// name holding both ' and =), which python-dotenv always expands to their
+// default; the writer uses them to keep "$" literal. Other references are read
+// as written.
 //
 // A line python-dotenv would skip with a warning (an unterminated quote, text
 // after a closing quote) is an error here, with code FailedPrecondition,
@@ -47,21 +52,25 @@
 //
 // # Encoding
 //
-// Any byte string round-trips. A value that is valid UTF-8 with no control
-// character other than newline and tab is written single-quoted with \ and '
-// escaped, which python-dotenv reads identically. Other values are written
-// double-quoted with escapes and \xHH for other bytes, which python-dotenv
-// reads literally (LiteLLM then sees "\xHH" for such bytes). A value ending in
-// a backslash is written unquoted when it is printable ASCII without blanks
-// that does not start with ' " or #, else double-quoted with the last
-// backslash as \x5c, because python-dotenv misreads a quoted value ending in
-// a backslash and, with it, the lines that follow. A key is written bare when it matches ^[A-Za-z0-9_./-]+$, else
-// single-quoted as it is (python-dotenv reads quoted keys without escapes)
-// when it is valid UTF-8 without control characters or single quotes, else
-// double-quoted with escapes, a form only this store reads.
+// Every value written reads back identically through this parser and
+// through python-dotenv (dotenv_values, and load_dotenv into os.environ, as
+// LiteLLM calls them). Values python-dotenv cannot hand to LiteLLM are
+// refused before any write (ValidateWrite, at plan when the value is known):
+// invalid UTF-8 (python-dotenv decodes the file as UTF-8) and NUL (os.environ
+// refuses it); either would make load_dotenv fail for the whole file. Names
+// with "=" (no environment variable can hold it) or "'" (python-dotenv reads
+// quoted keys without escapes) are refused too. A value is written
+// single-quoted with \ and ' escaped, or double-quoted with \\ \" \r \n
+// escapes when it holds a carriage return; every "${" is written as
+// "${'=:-$}{", which python-dotenv expands to "${"; a value ending in a
+// backslash is written unquoted when that is safe, else followed by
+// "${'=:-}" (which expands to nothing) so that no closing quote follows a
+// backslash. A key is written bare when it matches ^[A-Za-z0-9_./-]+$, else
+// single-quoted as it is.
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,6 +79,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -107,9 +117,10 @@ type backend struct {
 }
 
 var (
-	_ backends.Backend       = (*backend)(nil)
-	_ backends.NameValidator = (*backend)(nil)
-	_ backends.BatchGetter   = (*backend)(nil)
+	_ backends.Backend        = (*backend)(nil)
+	_ backends.NameValidator  = (*backend)(nil)
+	_ backends.WriteValidator = (*backend)(nil)
+	_ backends.BatchGetter    = (*backend)(nil)
 )
 
 // New returns the dotenv store. opts nil means the defaults. The file need
@@ -140,7 +151,6 @@ func (b *backend) Caps() backends.Caps {
 	return backends.Caps{
 		Write:       true,
 		Delete:      true,
-		Binary:      true,
 		EnvFallback: true,
 		// The file is replaced before Delete returns.
 		ImmediateDelete: true,
@@ -154,6 +164,30 @@ func (b *backend) ValidateName(name string) error {
 	}
 	if !utf8.ValidString(name) {
 		return backends.Errorf(backends.InvalidArgument, "secret name %s is not valid UTF-8; the local store allows only UTF-8 names", backends.QuoteName(name))
+	}
+	if strings.Contains(name, "=") {
+		return backends.Errorf(backends.InvalidArgument, "secret name %s contains \"=\", which no environment variable name can hold: LiteLLM's load_dotenv would fail to set it (and stop) when it loads the file; the local store refuses it", backends.QuoteName(name))
+	}
+	if strings.Contains(name, "'") {
+		return backends.Errorf(backends.InvalidArgument, "secret name %s contains a single quote (U+0027): python-dotenv, which LiteLLM loads the file with, reads a quoted name without escapes, so it cannot read this name back; the local store refuses it", backends.QuoteName(name))
+	}
+	return nil
+}
+
+// ValidateWrite implements backends.WriteValidator: the value must reach
+// LiteLLM exactly through python-dotenv, which decodes the file as UTF-8
+// and sets os.environ, which refuses NUL. Either would make LiteLLM's
+// load_dotenv fail for the whole file. Called without a value (at plan,
+// when only the name is known), it checks nothing more.
+func (b *backend) ValidateWrite(req backends.WriteRequest) error {
+	if req.Value == nil {
+		return nil
+	}
+	if !utf8.Valid(req.Value) {
+		return backends.Errorf(backends.InvalidArgument, "the value of secret (%s) is not valid UTF-8 text; the local store refuses it because python-dotenv, which LiteLLM loads the file with, reads the file as UTF-8 and would fail on it", req.Name)
+	}
+	if bytes.IndexByte(req.Value, 0) >= 0 {
+		return backends.Errorf(backends.InvalidArgument, "the value of secret (%s) contains the NUL character (U+0000); the local store refuses it because no environment variable can hold NUL, so LiteLLM's load_dotenv would fail on it", req.Name)
 	}
 	return nil
 }
@@ -198,6 +232,9 @@ func (b *backend) GetBatch(ctx context.Context, names []string) (map[string]*bac
 
 // Put implements backends.Backend. Description and tags are not stored.
 func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
+	if err := b.ValidateWrite(req); err != nil {
+		return "", err
+	}
 	err := b.update(ctx, func(doc *document) ([]byte, bool) {
 		return doc.set(req.Name, req.Value), true
 	})

@@ -93,7 +93,8 @@ func TestKindAndCaps(t *testing.T) {
 	if got := b.Kind(); got != "local" {
 		t.Errorf("Kind: got %q, want %q", got, "local")
 	}
-	want := backends.Caps{Write: true, Delete: true, Binary: true, EnvFallback: true, ImmediateDelete: true}
+	// Not Binary: values must be text python-dotenv can hand to LiteLLM.
+	want := backends.Caps{Write: true, Delete: true, EnvFallback: true, ImmediateDelete: true}
 	if got := b.Caps(); got != want {
 		t.Errorf("Caps: got %+v, want %+v", got, want)
 	}
@@ -131,7 +132,7 @@ func TestDefaultAndRelativePath(t *testing.T) {
 func TestPutGet(t *testing.T) {
 	ctx := context.Background()
 	b := newBackend(t, envPath(t))
-	values := []string{"sk-1", "", "multi\nline", "bin\x00\xff\r", `trail\`, "it's \"q\" #x ${Y}"}
+	values := []string{"sk-1", "", "multi\nline", "ctl\x01\x1b\u2028\r", `trail\`, "it's \"q\" #x ${Y}"}
 	seen := map[string]bool{}
 	for _, v := range values {
 		version := put(t, b, "OPENAI_API_KEY", v)
@@ -479,7 +480,7 @@ func TestValidateName(t *testing.T) {
 	if !ok {
 		t.Fatal("the local store does not implement backends.NameValidator")
 	}
-	for _, name := range []string{"A", strings.Repeat("é", 512), "a?b=1", "a: b", "litellm/virtual-key-x", "a..b", "it's"} {
+	for _, name := range []string{"A", strings.Repeat("é", 512), "a?b", "a: b", "litellm/virtual-key-x", "a..b", "a b#c"} {
 		if err := v.ValidateName(name); err != nil {
 			t.Errorf("ValidateName(%.20q): %v", name, err)
 		}
@@ -489,6 +490,10 @@ func TestValidateName(t *testing.T) {
 		{strings.Repeat("a", 2000), "is 2000 bytes; the local store allows at most 1024"},
 		{strings.Repeat("a", 1025), "is 1025 bytes; the local store allows at most 1024"},
 		{"bad\xffname", "is not valid UTF-8; the local store allows only UTF-8 names"},
+		// os.environ refuses "=" in a name, so LiteLLM's load_dotenv would
+		// stop on it; python-dotenv reads quoted names without escapes.
+		{"a?b=1", `contains "=", which no environment variable name can hold`},
+		{"it's", "contains a single quote (U+0027)"},
 	}
 	for _, tt := range tests {
 		err := v.ValidateName(tt.name)
@@ -602,7 +607,7 @@ func reader(b backends.Backend, key string, stop <-chan struct{}, failed, reads 
 }
 
 func writerValue(i, j int) string {
-	return fmt.Sprintf("value %d/%d 'q' \"d\" \\ #c ${X}\nline2\x00\xff", i, j)
+	return fmt.Sprintf("value %d/%d 'q' \"d\" \\ #c ${X}\nline2\r\x01é", i, j)
 }
 
 func TestConcurrentWriters(t *testing.T) {
@@ -771,4 +776,43 @@ func batchGetter(t *testing.T, b backends.Backend) backends.BatchGetter {
 		t.Fatalf("the local backend does not implement backends.BatchGetter")
 	}
 	return bg
+}
+
+// TestValueRefusedForLiteLLM: a value python-dotenv cannot hand to LiteLLM
+// (invalid UTF-8: it decodes the file as UTF-8; NUL: os.environ refuses it;
+// either would make load_dotenv fail for the whole file) is refused with
+// InvalidArgument, naming the rule and never the value, by the plan-time
+// check (Store.ValidateWrite) and by the write, and the file is not touched.
+func TestValueRefusedForLiteLLM(t *testing.T) {
+	path := envPath(t)
+	writeFile(t, path, "KEEP=1\n", 0o600)
+	b := newBackend(t, path)
+	s := newStore(t, b, nil)
+	cases := []struct{ value, msg string }{
+		{"sk-\x00-secret", "contains the NUL character (U+0000)"},
+		{"sk-\xff-secret", "is not valid UTF-8 text"},
+		{"sk-\xc3", "is not valid UTF-8 text"},
+	}
+	for _, tc := range cases {
+		req := backends.WriteRequest{Name: "OPENAI_API_KEY", Value: []byte(tc.value)}
+		for what, err := range map[string]error{
+			"Store.ValidateWrite": s.ValidateWrite(req),
+			"Put":                 func() error { _, err := b.Put(context.Background(), req); return err }(),
+			"Store.Write":         func() error { _, err := s.Write(context.Background(), req); return err }(),
+		} {
+			if got := backends.CodeOf(err); got != backends.InvalidArgument || !strings.Contains(fmt.Sprint(err), tc.msg) {
+				t.Errorf("%s(%q): got %v (code %v), want InvalidArgument with %q", what, tc.value, err, got, tc.msg)
+			}
+			if err != nil && strings.Contains(err.Error(), "sk-") {
+				t.Errorf("%s(%q): the error shows the value: %v", what, tc.value, err)
+			}
+		}
+	}
+	if got := readFile(t, path); got != "KEEP=1\n" {
+		t.Errorf("file after refused writes: %q, want it untouched", got)
+	}
+	// Without a value (plan, value unknown) only the name is checked.
+	if err := s.ValidateWrite(backends.WriteRequest{Name: "OPENAI_API_KEY"}); err != nil {
+		t.Errorf("ValidateWrite without a value: %v", err)
+	}
 }

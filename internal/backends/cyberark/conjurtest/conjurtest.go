@@ -4,7 +4,8 @@
 // It serves what the store uses, as Conjur documents it, and refuses what
 // Conjur would refuse:
 //
-//   - POST /authn/{account}/{login}/authenticate with the API key as the body,
+//   - POST /authn/{account}/{login}/authenticate with the API key as the body
+//     (or, for a role added with AddCertRole, an empty body over mutual TLS),
 //     and POST /authn-jwt/{service_id}/{account}[/{host_id}]/authenticate
 //     with a form body jwt=...: both answer an access token (JSON with
 //     protected, payload, signature; the payload has sub, iat and exp).
@@ -78,6 +79,12 @@ type Options struct {
 	// ClientCerts requires a client certificate signed by the fake's client
 	// CA (mutual TLS); it implies TLS. ClientCertPEM and ClientKeyPEM hold one.
 	ClientCerts bool
+	// ClientCertsIfGiven verifies a client certificate when the client
+	// sends one but does not require it (tls.VerifyClientCertIfGiven); it
+	// implies TLS. LiteLLM's certificate login sends the certificate only
+	// with its authn request, so a Conjur it works with accepts TLS
+	// connections without one for the other calls.
+	ClientCertsIfGiven bool
 	// TokenTTL is the lifetime of access tokens; zero means 8 minutes.
 	TokenTTL time.Duration
 }
@@ -107,7 +114,10 @@ type Request struct {
 
 type role struct {
 	apiKey string
-	perms  Perms
+	// cert: the role logs in with a verified client certificate and an
+	// empty authn body (LiteLLM's certificate login).
+	cert  bool
+	perms Perms
 }
 
 type issued struct {
@@ -171,19 +181,23 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	switch {
-	case opts.ClientCerts:
+	case opts.ClientCerts || opts.ClientCertsIfGiven:
 		ca, caKey, caPEM := newCA(t)
 		s.ClientCertPEM, s.ClientKeyPEM = newClientCert(t, ca, caKey)
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(caPEM)
-		s.srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool, MinVersion: tls.VersionTLS12}
+		auth := tls.RequireAndVerifyClientCert
+		if !opts.ClientCerts {
+			auth = tls.VerifyClientCertIfGiven
+		}
+		s.srv.TLS = &tls.Config{ClientAuth: auth, ClientCAs: pool, MinVersion: tls.VersionTLS12}
 		s.srv.StartTLS()
 	case opts.TLS:
 		s.srv.StartTLS()
 	default:
 		s.srv.Start()
 	}
-	if opts.TLS || opts.ClientCerts {
+	if opts.TLS || opts.ClientCerts || opts.ClientCertsIfGiven {
 		s.CACertPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw}))
 	}
 	s.URL = s.srv.URL
@@ -199,6 +213,16 @@ func (s *Server) AddRole(login, apiKey string, perms Perms) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.roles[login] = &role{apiKey: apiKey, perms: perms}
+}
+
+// AddCertRole adds (or replaces) a role that logs in with POST
+// /authn/{account}/{login}/authenticate, an empty body and a client
+// certificate the fake verified (Options.ClientCerts), as LiteLLM's
+// CyberArkSecretManager does with CYBERARK_CLIENT_CERT and no API key.
+func (s *Server) AddCertRole(login string, perms Perms) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.roles[login] = &role{cert: true, perms: perms}
 }
 
 // AddJWT makes authn-jwt service serviceID accept jwt as login (a role that
@@ -374,6 +398,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authn(w http.ResponseWriter, r *http.Request, account, login string, body []byte) {
 	ro := s.roles[login]
+	if ro != nil && ro.cert {
+		if r.Method != http.MethodPost || account != s.Account || len(body) != 0 || r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		s.issue(w, login)
+		return
+	}
 	if r.Method != http.MethodPost || account != s.Account || ro == nil || string(body) != ro.apiKey {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
