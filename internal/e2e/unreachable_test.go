@@ -94,8 +94,11 @@ resource "llmsecret_secret" "s" {
 	}
 	var inVault []string
 	if list != nil {
-		for _, k := range list.Data["keys"].([]any) {
-			inVault = append(inVault, k.(string))
+		keys, _ := list.Data["keys"].([]any)
+		for _, k := range keys {
+			if name, ok := k.(string); ok {
+				inVault = append(inVault, name)
+			}
 		}
 	}
 	slices.Sort(inVault)

@@ -131,9 +131,9 @@ func checkLiteLLMReads(t *testing.T, env map[string]string, want map[string]stri
 // envNames lists the variables of env without their values (a token).
 func envNames(env map[string]string) []string { return slices.Sorted(maps.Keys(env)) }
 
-// secretsConfig is one llmsecret_secret per name (resource "s<i>") with
+// vaultSecretsConfig is one llmsecret_secret per name (resource "s<i>") with
 // value_wo, in the order of names.
-func secretsConfig(provider string, names []string, values map[string]string, version int) string {
+func vaultSecretsConfig(provider string, names []string, values map[string]string, version int) string {
 	var b strings.Builder
 	b.WriteString(provider)
 	for i, n := range names {
@@ -189,8 +189,8 @@ provider "llmsecret" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{
-			{Config: secretsConfig(provider, interopVaultNames, v1, 1), Check: checkLiteLLMReads(t, litellmEnv, v1)},
-			{Config: secretsConfig(provider, interopVaultNames, v2, 2), Check: checkLiteLLMReads(t, litellmEnv, v2)},
+			{Config: vaultSecretsConfig(provider, interopVaultNames, v1, 1), Check: checkLiteLLMReads(t, litellmEnv, v1)},
+			{Config: vaultSecretsConfig(provider, interopVaultNames, v2, 2), Check: checkLiteLLMReads(t, litellmEnv, v2)},
 		},
 	})
 }
@@ -223,7 +223,7 @@ provider "llmsecret" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
 		Steps: []resource.TestStep{{
-			Config: secretsConfig(provider, names, v1, 1),
+			Config: vaultSecretsConfig(provider, names, v1, 1),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				checkLiteLLMReads(t, env, v1),
 				func(*terraform.State) error {

@@ -101,7 +101,10 @@ func checkKV(fake *kvfake.Server, kvName, want, contentType string, tags map[str
 	}
 }
 
-func checkKVState(fake *kvfake.Server, kvName, want string) resource.TestCheckFunc {
+// checkKVSoftDeleted checks that the fake holds kvName as soft-deleted
+// (recoverable), the default deletion on Key Vault.
+func checkKVSoftDeleted(fake *kvfake.Server, kvName string) resource.TestCheckFunc {
+	const want = "deleted"
 	return func(*terraform.State) error {
 		if got := fake.State(kvName); got != want {
 			return fmt.Errorf("vault: %q is %s, want %s", kvName, got, want)
@@ -248,7 +251,7 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 			{
 				Config:  azureProvider("") + azureSecret("ANTHROPIC-API-KEY", "sk-ant-first", 1, `deletion_policy = "soft_delete"`),
 				Destroy: true,
-				Check:   checkKVState(fake, "ANTHROPIC-API-KEY", "deleted"),
+				Check:   checkKVSoftDeleted(fake, "ANTHROPIC-API-KEY"),
 			},
 			// Creating it again recovers it (Key Vault recovers
 			// asynchronously: the store polls until it reads) and writes the
@@ -273,7 +276,7 @@ func TestAccAzureKeyVaultSecret_recoverOnCreate(t *testing.T) {
 			},
 		},
 		// deletion_policy defaults to soft_delete on Key Vault.
-		CheckDestroy: checkKVState(fake, "ANTHROPIC-API-KEY", "deleted"),
+		CheckDestroy: checkKVSoftDeleted(fake, "ANTHROPIC-API-KEY"),
 	})
 }
 
@@ -330,7 +333,7 @@ func TestAccAzureKeyVaultSecret_names(t *testing.T) {
 			},
 		},
 		// deletion_policy defaults to soft_delete on Key Vault.
-		CheckDestroy: checkKVState(fake, "TEAM-KEY", "deleted"),
+		CheckDestroy: checkKVSoftDeleted(fake, "TEAM-KEY"),
 	})
 }
 
@@ -344,14 +347,14 @@ func TestAccAzureKeyVaultSecret_purgeProtection(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: checkKV(fake, "PROTECTED-KEY", "sk-protected", "", nil)},
-			{Config: cfg, Destroy: true, Check: checkKVState(fake, "PROTECTED-KEY", "deleted")},
+			{Config: cfg, Destroy: true, Check: checkKVSoftDeleted(fake, "PROTECTED-KEY")},
 			{Config: cfg, Check: checkKV(fake, "PROTECTED-KEY", "sk-protected", "", nil)},
 		},
 		CheckDestroy: func(*terraform.State) error {
 			if fake.Count("purge", "PROTECTED-KEY") != 0 {
 				return fmt.Errorf("vault: the store tried to purge in a vault with purge protection (recovery level says so)")
 			}
-			return checkKVState(fake, "PROTECTED-KEY", "deleted")(nil)
+			return checkKVSoftDeleted(fake, "PROTECTED-KEY")(nil)
 		},
 	})
 }
@@ -394,7 +397,7 @@ func TestAccAzureKeyVaultSecret_errors(t *testing.T) {
 				return fmt.Errorf("vault: a write with 16 tags reached the vault")
 			}
 			// deletion_policy defaults to soft_delete on Key Vault.
-			return checkKVState(fake, "THROTTLED-KEY", "deleted")(nil)
+			return checkKVSoftDeleted(fake, "THROTTLED-KEY")(nil)
 		},
 	})
 }
@@ -433,7 +436,7 @@ provider "llmsecret" {
 			},
 		},
 		// deletion_policy defaults to soft_delete on Key Vault.
-		CheckDestroy: checkKVState(fake, "MI-KEY", "deleted"),
+		CheckDestroy: checkKVSoftDeleted(fake, "MI-KEY"),
 	})
 }
 
