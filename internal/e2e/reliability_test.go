@@ -81,7 +81,7 @@ provider "llmsecret" {
 
 resource "llmsecret_secret" "broken" {
   provider         = llmsecret.broken
-  name             = "REL_6"
+  name             = "REL-6"
   value_wo         = "sk-rel-broken-6"
   value_wo_version = 1
 }
@@ -167,7 +167,7 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 			}
 			stored := map[string]string{} // name -> stored spelling
 			for i := 1; i <= 6; i++ {
-				n := fmt.Sprintf("REL_%d", i)
+				n := fmt.Sprintf("REL-%d", i)
 				stored[n] = tg.Stored(t, n)
 			}
 			storedOf := func(names ...string) []string {
@@ -185,13 +185,13 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 
 			// 1. Transient faults on four writes: the apply rides them out.
 			for i := 1; i <= 4; i++ {
-				values[fmt.Sprintf("REL_%d", i)] = fmt.Sprintf("sk-rel-%d-%s", i, randomHex(t, 6))
+				values[fmt.Sprintf("REL-%d", i)] = fmt.Sprintf("sk-rel-%d-%s", i, randomHex(t, 6))
 			}
 			setValues()
 			faults := []reliability.Fault{reliability.Error503, reliability.ThrottleRetryAfter, reliability.ResetMidBody, reliability.Hang}
 			if kind != reliability.Local {
 				for i, f := range faults {
-					tg.Inject(t, reliability.Write, stored[fmt.Sprintf("REL_%d", i+1)], f, max(tg.LandingWrite, 1), 1, false)
+					tg.Inject(t, reliability.Write, stored[fmt.Sprintf("REL-%d", i+1)], f, max(tg.LandingWrite, 1), 1, false)
 				}
 			}
 			out, err := apply("")
@@ -206,39 +206,39 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 				for i := 1; i <= 4; i++ {
 					// The retry shows as a second write, or as the reads of
 					// a store that checks what the lost answer did (AWS).
-					n := stored[fmt.Sprintf("REL_%d", i)]
+					n := stored[fmt.Sprintf("REL-%d", i)]
 					if w, all := tg.Requests(reliability.Write, n), tg.Touches(n); w < 2 && all-w < 2 {
-						t.Errorf("REL_%d: %d write and %d other requests, want a retry after its fault", i, w, all-w)
+						t.Errorf("REL-%d: %d write and %d other requests, want a retry after its fault", i, w, all-w)
 					}
 				}
 			}
 			checkHeld(t, tg, "", values, stored)
-			if got, want := stateNames(t, w), storedOf("REL_1", "REL_2", "REL_3", "REL_4"); !slices.Equal(got, want) {
+			if got, want := stateNames(t, w), storedOf("REL-1", "REL-2", "REL-3", "REL-4"); !slices.Equal(got, want) {
 				t.Errorf("after the apply with transient faults, state lists %v, want %v", got, want)
 			}
 
-			// 2. A permanent fault on REL_6 while REL_5 is created.
-			values["REL_5"] = "sk-rel-5-" + randomHex(t, 6)
+			// 2. A permanent fault on REL-6 while REL-5 is created.
+			values["REL-5"] = "sk-rel-5-" + randomHex(t, 6)
 			broken := ""
 			if kind == reliability.Local {
 				// The local store's permanent fault: an env_file in a
 				// directory that does not exist.
 				broken = w.path("broken-dir/.env")
 			} else {
-				values["REL_6"] = "sk-rel-6-" + randomHex(t, 6)
-				tg.Inject(t, reliability.Write, stored["REL_6"], reliability.Forbidden, 1, faultproxy.Forever, false)
+				values["REL-6"] = "sk-rel-6-" + randomHex(t, 6)
+				tg.Inject(t, reliability.Write, stored["REL-6"], reliability.Forbidden, 1, faultproxy.Forever, false)
 			}
 			setValues()
 			out, err = apply(broken)
 			if err == nil {
-				t.Fatalf("apply with a permanent fault on REL_6 succeeded\n%s", tail(out, 30))
+				t.Fatalf("apply with a permanent fault on REL-6 succeeded\n%s", tail(out, 30))
 			}
-			want := []string{"creating secret (" + stored["REL_6"] + ") in " + kind, "injected 403"}
+			want := []string{"creating secret (" + stored["REL-6"] + ") in " + kind, "injected 403"}
 			switch kind {
 			case reliability.GoogleSM:
 				want[1] = "injected PermissionDenied"
 			case reliability.Local:
-				want = []string{"creating secret (REL_6) in local", "does not exist"}
+				want = []string{"creating secret (REL-6) in local", "does not exist"}
 			}
 			flat := strings.Join(strings.Fields(out), " ")
 			for _, s := range want {
@@ -246,20 +246,20 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 					t.Errorf("the failed apply does not say %q:\n%s", s, tail(out, 30))
 				}
 			}
-			candidates := storedOf("REL_1", "REL_2", "REL_3", "REL_4", "REL_5", "REL_6")
+			candidates := storedOf("REL-1", "REL-2", "REL-3", "REL-4", "REL-5", "REL-6")
 			gotState, gotStore := stateNames(t, w), held(t, tg, "", candidates)
 			if !slices.Equal(gotState, gotStore) {
 				t.Errorf("after the failed apply state lists %v but the store holds %v", gotState, gotStore)
 			}
-			if wantState := storedOf("REL_1", "REL_2", "REL_3", "REL_4", "REL_5"); !slices.Equal(gotState, wantState) {
+			if wantState := storedOf("REL-1", "REL-2", "REL-3", "REL-4", "REL-5"); !slices.Equal(gotState, wantState) {
 				t.Errorf("after the failed apply state lists %v, want %v", gotState, wantState)
 			}
 			shells := ""
-			if objs := tg.Objects(); slices.Contains(objs, stored["REL_6"]) {
-				shells = fmt.Sprintf("; the store keeps an empty %s without a value (not readable, adopted by the next create)", stored["REL_6"])
+			if objs := tg.Objects(); slices.Contains(objs, stored["REL-6"]) {
+				shells = fmt.Sprintf("; the store keeps an empty %s without a value (not readable, adopted by the next create)", stored["REL-6"])
 			}
 
-			// 3. The fault gone, the next apply creates REL_6 only.
+			// 3. The fault gone, the next apply creates REL-6 only.
 			tg.Clear()
 			if kind == reliability.Local {
 				if err := os.Mkdir(w.path("broken-dir"), 0o700); err != nil {
@@ -271,11 +271,11 @@ func TestReliability_faultsThroughCLI(t *testing.T) {
 				t.Fatalf("apply after the fault cleared: %v\n%s", err, tail(out, 40))
 			}
 			if !strings.Contains(out, "1 added, 0 changed, 0 destroyed") {
-				t.Errorf("apply after the fault cleared: want exactly REL_6 added\n%s", tail(out, 20))
+				t.Errorf("apply after the fault cleared: want exactly REL-6 added\n%s", tail(out, 20))
 			}
 			if kind == reliability.Local {
-				if got, ok := storedValue(t, broken, "REL_6"); !ok || got != "sk-rel-broken-6" {
-					t.Errorf("REL_6 is not in %s after the fault cleared", broken)
+				if got, ok := storedValue(t, broken, "REL-6"); !ok || got != "sk-rel-broken-6" {
+					t.Errorf("REL-6 is not in %s after the fault cleared", broken)
 				}
 			} else {
 				checkHeld(t, tg, "", values, stored)

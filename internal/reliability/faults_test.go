@@ -205,7 +205,7 @@ func testTransient(t *testing.T, tg *Target, s, direct *backends.Store, rec *ret
 				record(row{tg.Kind, "transient", string(f), op.String(), 0, 0, "n/a (no network; reads take no lock)"})
 				continue
 			}
-			name := fmt.Sprintf("REL_T%d_%s", i, op)
+			name := fmt.Sprintf("REL-T%d-%s", i, op)
 			stored := tg.Stored(t, name)
 			v := value(name)
 			handle := stored
@@ -324,7 +324,7 @@ func testPermanent(t *testing.T, tg *Target, s, direct *backends.Store, tot *tot
 		return
 	}
 	for i, c := range cases {
-		name := fmt.Sprintf("REL_P%d", i)
+		name := fmt.Sprintf("REL-P%d", i)
 		stored := tg.Stored(t, name)
 		tg.Inject(t, Write, stored, c.fault, 1, faultproxy.Forever, false)
 		before := tg.Requests(Write, stored)
@@ -372,8 +372,8 @@ func testPermanentLocal(t *testing.T, tg *Target, s *backends.Store, tot *totals
 	}
 	tot.writes++
 	tot.injected++
-	_, err := s.Write(t.Context(), backends.WriteRequest{Name: "REL_P0", Value: value("REL_P0")})
-	if err == nil || !strings.Contains(err.Error(), "local") || !strings.Contains(err.Error(), "REL_P0") || !strings.Contains(err.Error(), "not a valid dotenv file") {
+	_, err := s.Write(t.Context(), backends.WriteRequest{Name: "REL-P0", Value: value("REL-P0")})
+	if err == nil || !strings.Contains(err.Error(), "local") || !strings.Contains(err.Error(), "REL-P0") || !strings.Contains(err.Error(), "not a valid dotenv file") {
 		t.Errorf("write into a broken dotenv file: got %v, want an error naming the store, the secret and the cause", err)
 	} else {
 		tot.reported++
@@ -389,7 +389,7 @@ func testPermanentLocal(t *testing.T, tg *Target, s *backends.Store, tot *totals
 	defer cancel()
 	tot.writes++
 	tot.injected++
-	_, err = s.Write(ctx, backends.WriteRequest{Name: "REL_P1", Value: value("REL_P1")})
+	_, err = s.Write(ctx, backends.WriteRequest{Name: "REL-P1", Value: value("REL-P1")})
 	if err == nil || backends.CodeOf(err) != backends.DeadlineExceeded && backends.CodeOf(err) != backends.Canceled {
 		t.Errorf("write under a lock held forever: got %v, want a deadline error", err)
 	} else {
@@ -411,7 +411,7 @@ func testIdempotent(t *testing.T, tg *Target, s, direct *backends.Store, tot *to
 	ctx := t.Context()
 	var vers []string
 	for i, f := range []Fault{Hang, Error503} {
-		name := fmt.Sprintf("REL_I%d", i)
+		name := fmt.Sprintf("REL-I%d", i)
 		stored := tg.Stored(t, name)
 		tg.Inject(t, Write, stored, f, max(tg.LandingWrite, 1), 1, true)
 		before := tg.Requests(Write, stored)
@@ -465,11 +465,11 @@ func TestRetryBudgetBoundsTime(t *testing.T) {
 		Retry: backends.RetryPolicy{MaxAttempts: 50, BaseDelay: 100 * time.Millisecond, MaxDelay: 100 * time.Millisecond}, CallTimeout: time.Second,
 		OnRetry: func(context.Context, string, string, int, time.Duration, error) { calls.Add(1) },
 	})
-	tg.Inject(t, Write, "REL_B", Error503, 1, faultproxy.Forever, false)
+	tg.Inject(t, Write, "REL-B", Error503, 1, faultproxy.Forever, false)
 	ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := s.Write(ctx, backends.WriteRequest{Name: "REL_B", Value: []byte("v")})
+	_, err := s.Write(ctx, backends.WriteRequest{Name: "REL-B", Value: []byte("v")})
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("the write returned after %s, want about the 700ms deadline", d)
 	}
@@ -496,7 +496,7 @@ func testPrimary(t *testing.T, tg *Target, rec *retries, tot *totals) {
 		record(row{tg.Kind, "primary", "-", "write", 0, 0, "n/a: LiteLLM reads primary secrets only from AWS Secrets Manager; refused here"})
 		return
 	}
-	const primary, fields = "REL_PRIMARY", 24
+	const primary, fields = "REL-PRIMARY", 24
 	s := tg.Open(t, false, &backends.StoreOptions{
 		Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary},
 		// The layer's default shape with shorter delays: gRPC waits about a
