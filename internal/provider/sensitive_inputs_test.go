@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
 )
@@ -284,4 +287,74 @@ func objectValue(t *testing.T, typ tftypes.Object, block map[string]any) tftypes
 		}
 	}
 	return nullsExcept(typ, set)
+}
+
+// TestAccProvider_credentialsNeverEchoed is the same check through the CLI,
+// for the cases seen echoed: a Google credentials key given as base64, and
+// URLs with user info, well formed or not. The values come from sensitive
+// variables, as a user passes them, so the CLI's own source snippets cannot
+// show them; whatever the CLI prints must not contain the marker.
+func TestAccProvider_credentialsNeverEchoed(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString([]byte(`{"type":"service_account","private_key":"`)) + leakMarker
+	cases := map[string]struct {
+		block, value, want string
+	}{
+		"google credentials as base64": {
+			block: `key_management_system = "google_secret_manager"
+  google_secret_manager = { project_id = "p", credentials = var.secret }`,
+			value: key, want: `google_secret_manager.credentials: not a JSON document`,
+		},
+		"custom url with user info": {
+			block: `key_management_system = "custom"
+  custom = { url = var.secret }`,
+			value: "http://admin:" + leakMarker + "@127.0.0.1:1", want: `custom store at http://REDACTED@127.0.0.1:1`,
+		},
+		"vault address with user info, malformed": {
+			block: `key_management_system = "hashicorp_vault"
+  hashicorp_vault = { address = var.secret, token = "t" }`,
+			value: "https://admin:" + leakMarker + "@bad host:8200", want: `is not a Vault URL`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			checked := false
+			resource.Test(t, resource.TestCase{
+				PreCheck:                 func() { testAccPreCheck(t) },
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				// The step must fail; its whole output is checked here.
+				ErrorCheck: func(err error) error {
+					checked = true
+					t.Logf("the CLI said: %v", err)
+					switch msg := err.Error(); {
+					case leaks(msg):
+						return fmt.Errorf("the CLI output quotes the secret: %s", msg)
+					case !strings.Contains(msg, tc.want):
+						return fmt.Errorf("want an error containing %q, got: %w", tc.want, err)
+					}
+					return nil
+				},
+				Steps: []resource.TestStep{{
+					ConfigVariables: config.Variables{"secret": config.StringVariable(tc.value)},
+					Config: `
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+
+provider "llmsecret" {
+  ` + tc.block + `
+  timeouts = { max_attempts = 1, per_call = "5s" }
+}
+
+data "llmsecret_secret" "test" {
+  name = "LEAKTESTKEY"
+}
+`,
+				}},
+			})
+			if !checked {
+				t.Errorf("the configuration was accepted; want an error")
+			}
+		})
+	}
 }
