@@ -102,7 +102,9 @@ func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 			Validators: []validator.String{regionalSecretsWarning{}},
 		}
 		return nested("Google Secret Manager. A secret name is the secret ID: letters, digits, `_` and `-`, at most "+
-			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. A write creates the secret, then adds a version; `version` is the "+
+			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. "+
+			"A write creates the secret, then adds a version (when that first version fails, the secret it just created is "+
+			"removed again, so no empty secret is left); `version` is the "+
 			"version number. Reads access `versions/latest`. Tags become labels, under Google's rules (at most 64; keys "+
 			"start with a lowercase letter; keys and values of lowercase letters, digits, `_` and `-`, at most 63 "+
 			"characters), checked at plan time; the description becomes the annotation `description`. "+

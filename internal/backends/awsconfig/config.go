@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
@@ -119,6 +120,12 @@ func (o Options) Resolve(svc Service, lookupEnv func(string) (string, bool)) (Op
 		o.SessionName = DefaultSessionName
 	}
 	b := svc.Block
+	if err := checkEndpoint(b+".endpoint", o.Endpoint); err != nil {
+		return o, err
+	}
+	if err := checkEndpoint(b+".sts_endpoint", o.STSEndpoint); err != nil {
+		return o, err
+	}
 	switch {
 	case (o.AccessKey == "") != (o.SecretKey == ""):
 		return o, backends.Errorf(backends.InvalidArgument, "%[1]s.access_key and %[1]s.secret_key must be set together (or neither, to use the SDK's credential chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, a role)", b)
@@ -258,4 +265,19 @@ func (t *taggedCredentials) Retrieve(ctx context.Context) (aws.Credentials, erro
 		return c, &CredentialsError{block: t.block, err: err}
 	}
 	return c, err
+}
+
+// checkEndpoint refuses an endpoint override that is not an http(s) URL with
+// a host, before the SDK does: its error ("Failed to parse uri: ...") quotes
+// the URL, user info included.
+func checkEndpoint(attr, endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return backends.Errorf(backends.InvalidArgument, "%s: %q is not an endpoint URL: want http(s)://host[:port], e.g. https://vpce-0abc.secretsmanager.us-east-1.vpce.amazonaws.com",
+			attr, backends.RedactURL(endpoint))
+	}
+	return nil
 }

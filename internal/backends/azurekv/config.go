@@ -117,7 +117,7 @@ func (o *Options) Resolve() error {
 	}
 	u, err := url.Parse(o.VaultURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return backends.Errorf(backends.InvalidArgument, "vault_url %q is not a Key Vault URL: want https://<vault-name>.vault.azure.net/ (https, a host, no path)", o.VaultURL)
+		return backends.Errorf(backends.InvalidArgument, "vault_url %q is not a Key Vault URL: want https://<vault-name>.vault.azure.net/ (https, a host, no path)", backends.RedactURL(o.VaultURL))
 	}
 	o.VaultURL = "https://" + u.Host + "/"
 	flags := 0

@@ -356,6 +356,14 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 }
 
 // Rotate implements backends.Rotator: the store's own rotate operation.
+//
+// A rotate is not idempotent: once it has happened, the old name is gone and
+// the same rotate again answers not_found. So a rotate that fails in a way
+// that may hide a rotation that happened (an answer lost to a 5xx, a timeout
+// or a dropped connection, or not_found on a retry) is checked before it is
+// reported or retried: when the new name holds the value written and the old
+// name is gone, the rotation happened and Rotate succeeds with the new name's
+// version.
 func (b rotatingBackend) Rotate(ctx context.Context, oldName string, req backends.WriteRequest) (string, error) {
 	r, err := b.writeRequest(OpRotate, req)
 	if err != nil {
@@ -364,12 +372,43 @@ func (b rotatingBackend) Rotate(ctx context.Context, oldName string, req backend
 	r.Name, r.NewName = oldName, req.Name
 	resp, err := b.do(ctx, r)
 	if err != nil {
+		if version, ok := b.rotated(ctx, oldName, req, err); ok {
+			return version, nil
+		}
 		return "", err
 	}
 	if resp.Version == "" {
 		return backends.Fingerprint(req.Name, req.Value), nil
 	}
 	return resp.Version, nil
+}
+
+// rotated reports whether a rotate that failed with rotateErr happened all
+// the same, and the new name's version if so. Only errors that leave the
+// outcome unknown are checked; an answer that says the rotate was refused
+// (invalid_argument, permission_denied, unsupported, throttled) is final.
+// A timeout of custom.timeout is a *backends.Error, which ErrorCode sees as
+// Unknown.
+func (b rotatingBackend) rotated(ctx context.Context, oldName string, req backends.WriteRequest, rotateErr error) (string, bool) {
+	switch b.ErrorCode(rotateErr) {
+	case backends.Unavailable, backends.Internal, backends.Unknown,
+		// A retry after a rotation that happened: the old name is gone, or
+		// the new name exists.
+		backends.NotFound, backends.AlreadyExists, backends.FailedPrecondition:
+	default:
+		return "", false
+	}
+	if ctx.Err() != nil {
+		return "", false // the check cannot run; the layer's retry will check
+	}
+	got, err := b.Get(ctx, req.Name)
+	if err != nil || string(got.Value) != string(req.Value) {
+		return "", false
+	}
+	if _, err := b.Get(ctx, oldName); b.ErrorCode(err) != backends.NotFound {
+		return "", false
+	}
+	return got.Version, true
 }
 
 // Delete implements backends.Backend. Only DeleteForever exists in the

@@ -86,6 +86,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -268,7 +269,7 @@ func resolve(o *Options) (config, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return config{}, backends.Errorf(backends.InvalidArgument, "cyberark.url %q must be an http:// or https:// URL with a host and no query, e.g. https://conjur.example.com", raw)
+		return config{}, backends.Errorf(backends.InvalidArgument, "cyberark.url %q must be an http:// or https:// URL with a host and no query, e.g. https://conjur.example.com", backends.RedactURL(raw))
 	}
 	cfg.base = strings.TrimRight(u.String(), "/")
 
@@ -321,7 +322,13 @@ func pemOrFile(setting, s string) ([]byte, error) {
 	}
 	data, err := os.ReadFile(s)
 	if err != nil {
-		return nil, backends.Errorf(backends.InvalidArgument, "cyberark.%s is neither PEM text nor a readable file: %w", setting, err)
+		// An *fs.PathError quotes the path, which may be the key itself
+		// without its PEM armour (base64): never quote it.
+		reason := "it cannot be read"
+		if errors.Is(err, fs.ErrNotExist) {
+			reason = "no file has that path"
+		}
+		return nil, backends.Errorf(backends.InvalidArgument, "cyberark.%s is neither PEM text nor a readable file (%s; PEM text starts with its -----BEGIN line)", setting, reason)
 	}
 	return data, nil
 }

@@ -227,10 +227,10 @@ func (b *backend) authenticate(ctx context.Context) (*token, error) {
 	start := b.cfg.now()
 	status, data, hdr, err := b.send(ctx, http.MethodPost, b.cfg.base+path, body, ctype, "")
 	if err != nil {
-		return nil, fmt.Errorf("%s as %s to %s: %w", what, backends.QuoteName(b.cfg.login), b.cfg.base, err)
+		return nil, fmt.Errorf("%s as %s to %s: %w", what, backends.QuoteName(b.cfg.login), backends.RedactURL(b.cfg.base), err)
 	}
 	if status/100 != 2 {
-		return nil, newAPIError(status, data, hdr, what+" to "+b.cfg.base+" in account "+b.cfg.account+" as", b.cfg.login)
+		return nil, newAPIError(status, data, hdr, what+" to "+backends.RedactURL(b.cfg.base)+" in account "+b.cfg.account+" as", b.cfg.login)
 	}
 	lifetime, err := tokenLifetime(data)
 	if err != nil {

@@ -41,8 +41,10 @@ package gcpconfig
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -217,14 +219,17 @@ func (r Resolved) sourceAttr() string {
 
 // loadCredentials reads a credentials document given as content (it starts
 // with "{") or as a file path, and returns it with its type. Messages never
-// quote the document: it holds a private key.
+// quote the document nor the path: what looks like a path may be the key
+// itself in another form (base64, a PEM body), and the document holds a
+// private key.
 func loadCredentials(s string) ([]byte, option.CredentialsType, error) {
 	data := []byte(s)
 	if !strings.HasPrefix(s, "{") {
 		var err error
 		data, err = os.ReadFile(s)
 		if err != nil {
-			return nil, "", fmt.Errorf("not a JSON document, and not a readable file: %w", err)
+			return nil, "", fmt.Errorf("not a JSON document, and not a readable file (%s): give the document itself, "+
+				"starting with \"{\", or the path of a file holding it; base64 is not accepted, decode it first", fileErrorWithoutPath(err))
 		}
 	}
 	var doc struct {
@@ -235,9 +240,37 @@ func loadCredentials(s string) ([]byte, option.CredentialsType, error) {
 	}
 	t, ok := credentialsTypes[doc.Type]
 	if !ok {
-		return nil, "", fmt.Errorf("the credentials document has type %q; want one of service_account, authorized_user, external_account, impersonated_service_account, external_account_authorized_user", doc.Type)
+		return nil, "", fmt.Errorf("the credentials document has %s; want one of service_account, authorized_user, external_account, impersonated_service_account, external_account_authorized_user", describeType(doc.Type))
 	}
 	return data, t, nil
+}
+
+// fileErrorWithoutPath describes why a file could not be read without its
+// path (an *fs.PathError quotes it).
+func fileErrorWithoutPath(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no file has that path"
+	case errors.Is(err, fs.ErrPermission):
+		return "the file it names cannot be read: permission denied"
+	case errors.As(err, &pe):
+		return "the file it names cannot be read: " + pe.Err.Error()
+	}
+	return "the file it names cannot be read"
+}
+
+// describeType names the "type" of a credentials document only when it looks
+// like one (a short lower-case identifier): anything else may be a secret
+// pasted in the wrong field.
+func describeType(t string) string {
+	if t == "" {
+		return "no \"type\""
+	}
+	if len(t) <= 40 && strings.Trim(t, "abcdefghijklmnopqrstuvwxyz_") == "" {
+		return fmt.Sprintf("type %q", t)
+	}
+	return "a \"type\" that is not a credentials type"
 }
 
 // jsonErrorWithoutContent describes a JSON error by its kind and offset,
@@ -264,10 +297,15 @@ func ParseEndpoint(s string) (addr string, plaintext bool, err error) {
 	if i := strings.Index(s, "://"); i >= 0 {
 		u, err := url.Parse(s)
 		if err != nil {
-			return "", false, fmt.Errorf("%q is not a URL: %w", s, err)
+			// *url.Error quotes the whole URL, user info included.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return "", false, fmt.Errorf("%q is not a URL: %w", backends.RedactURL(s), err)
 		}
 		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return "", false, fmt.Errorf("%q: want scheme://host[:port] without path, query or user", s)
+			return "", false, fmt.Errorf("%q: want scheme://host[:port] without path, query or user", backends.RedactURL(s))
 		}
 		scheme, hostport = u.Scheme, u.Host
 	}
@@ -275,8 +313,8 @@ func ParseEndpoint(s string) (addr string, plaintext bool, err error) {
 	if err != nil {
 		host, port = strings.Trim(hostport, "[]"), ""
 	}
-	if host == "" || strings.ContainsAny(host, "/ ") {
-		return "", false, fmt.Errorf("%q: want host:port, https://host[:port] or http://host[:port]", s)
+	if host == "" || strings.ContainsAny(host, "/ @") {
+		return "", false, fmt.Errorf("%q: want host:port, https://host[:port] or http://host[:port]", backends.RedactURL(s))
 	}
 	switch scheme {
 	case "":
@@ -285,7 +323,7 @@ func ParseEndpoint(s string) (addr string, plaintext bool, err error) {
 		plaintext = true
 	case "https":
 	default:
-		return "", false, fmt.Errorf("%q: the scheme must be http or https", s)
+		return "", false, fmt.Errorf("%q: the scheme must be http or https", backends.RedactURL(s))
 	}
 	if port == "" {
 		port = "443"
@@ -294,7 +332,7 @@ func ParseEndpoint(s string) (addr string, plaintext bool, err error) {
 		}
 	}
 	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-		return "", false, fmt.Errorf("%q: port %q is not a number between 1 and 65535", s, port)
+		return "", false, fmt.Errorf("%q: port %q is not a number between 1 and 65535", backends.RedactURL(s), port)
 	}
 	return net.JoinHostPort(host, port), plaintext, nil
 }

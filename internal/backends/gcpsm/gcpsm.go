@@ -50,6 +50,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -343,7 +344,8 @@ func (b *backend) unreadableLatest(ctx context.Context, id string, accessErr err
 // Put implements backends.Backend: it creates the secret with its labels and
 // description (or brings an existing secret's metadata in line), then adds
 // a version. Repeating it after a lost answer adds a second version with the
-// same value, never a second secret.
+// same value, never a second secret. When it created the secret and the
+// first version fails, it removes the secret again (removeEmpty).
 func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
 	if err := b.ValidateWrite(req); err != nil {
 		return "", err
@@ -353,10 +355,11 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 	if req.Description != "" {
 		secret.Annotations = map[string]string{DescriptionKey: req.Description}
 	}
-	_, err := b.c.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{Parent: b.r.Parent, SecretId: req.Name, Secret: secret})
+	created, err := b.c.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{Parent: b.r.Parent, SecretId: req.Name, Secret: secret})
 	switch gcpconfig.Code(err) {
 	case backends.OK:
 	case backends.AlreadyExists:
+		created = nil
 		if err := b.UpdateMetadata(ctx, req.Name, req.Description, req.Tags); err != nil {
 			return "", err
 		}
@@ -369,9 +372,42 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 		Payload: &secretmanagerpb.SecretPayload{Data: req.Value, DataCrc32C: &crc},
 	})
 	if err != nil {
+		if created != nil {
+			return "", b.removeEmpty(ctx, created, gcpconfig.Wrap(err))
+		}
 		return "", gcpconfig.Wrap(err)
 	}
 	return versionID(v.GetName())
+}
+
+// cleanupTimeout bounds the removal of a secret whose first version failed;
+// it runs even when the write's own deadline is what failed it.
+const cleanupTimeout = 30 * time.Second
+
+// removeEmpty deletes a secret this Put created when its first version could
+// not be added, so a failed write leaves no empty secret behind (LiteLLM and
+// every reader would find a secret without a value). It deletes only when the
+// secret still has no version (the failed add may have been written, its
+// answer lost, or another writer may have added one) and only at the etag
+// CreateSecret returned (nobody changed it since). addErr, the failure, is
+// returned with its code, so the layer retries a transient one.
+func (b *backend) removeEmpty(ctx context.Context, created *secretmanagerpb.Secret, addErr error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	it := b.c.ListSecretVersions(ctx, &secretmanagerpb.ListSecretVersionsRequest{Parent: created.GetName(), PageSize: 1})
+	_, err := it.Next()
+	switch {
+	case errors.Is(err, iterator.Done):
+	case err == nil:
+		return addErr // a version is there: the secret is not empty
+	default:
+		return fmt.Errorf("%w; the secret this write created, still without a version, could not be checked for removal: %v", addErr, err)
+	}
+	err = b.c.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: created.GetName(), Etag: created.GetEtag()})
+	if err != nil && gcpconfig.Code(err) != backends.NotFound {
+		return fmt.Errorf("%w; the secret this write created, still without a version, could not be removed: %v", addErr, err)
+	}
+	return addErr
 }
 
 // UpdateMetadata implements backends.MetadataUpdater: the labels become

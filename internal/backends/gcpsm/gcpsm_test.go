@@ -792,3 +792,68 @@ func TestSDKNeverLogs(t *testing.T) {
 		t.Errorf("the SDK wrote %d bytes to stderr with GOOGLE_SDK_GO_LOGGING_LEVEL=debug (value present: %t)", len(out), bytes.Contains(out, []byte("sk-SECRET")))
 	}
 }
+
+// A write whose first version fails leaves no empty secret: the secret the
+// write created is removed again. A secret that existed before the write
+// (ours with versions, or someone else's without any) is never removed.
+func TestFailedFirstVersionLeavesNoEmptySecret(t *testing.T) {
+	ctx := context.Background()
+	srv := gcpsmtest.Start(t)
+	b := newBackend(t, srv, gcpsm.Options{})
+	full := func(id string) string { return "projects/" + project + "/secrets/" + id }
+
+	// Created by this write, first version refused: removed.
+	srv.FailNext("AddSecretVersion", 1, codes.PermissionDenied, 0)
+	_, err := b.Put(ctx, backends.WriteRequest{Name: "NEW_KEY", Value: []byte("sk-new")})
+	if gcpconfig.Code(err) != backends.PermissionDenied {
+		t.Fatalf("Put with AddSecretVersion refused: got %v, want PERMISSION_DENIED", err)
+	}
+	if _, ok := srv.Secret(full("NEW_KEY")); ok {
+		t.Errorf("after a failed first version the store holds an empty secret NEW_KEY; want none")
+	}
+
+	// A payload the service refuses (over 64 KiB): nothing left either.
+	_, err = b.Put(ctx, backends.WriteRequest{Name: "BIG", Value: make([]byte, 64*1024+1)})
+	if gcpconfig.Code(err) != backends.InvalidArgument {
+		t.Fatalf("Put of 64 KiB + 1: got %v, want INVALID_ARGUMENT", err)
+	}
+	if _, ok := srv.Secret(full("BIG")); ok {
+		t.Errorf("after a refused payload the store holds an empty secret BIG; want none")
+	}
+
+	// Ours already, with a version: a failed second version keeps it.
+	if _, err := b.Put(ctx, backends.WriteRequest{Name: "KEPT", Value: []byte("sk-one")}); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("AddSecretVersion", 1, codes.PermissionDenied, 0)
+	if _, err := b.Put(ctx, backends.WriteRequest{Name: "KEPT", Value: []byte("sk-two")}); err == nil {
+		t.Fatal("Put with AddSecretVersion refused: got no error")
+	}
+	if info := secretInfo(t, srv, full("KEPT")); len(info.Versions) != 1 || string(info.Latest().Data) != "sk-one" {
+		t.Errorf("KEPT after a failed second version: got %+v, want its one version sk-one", info.Versions)
+	}
+
+	// Someone else's, created without a version: never removed by us.
+	c := sdkClient(t, srv)
+	if _, err := c.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{
+		Parent: "projects/" + project, SecretId: "FOREIGN",
+		Secret: &secretmanagerpb.Secret{Replication: &secretmanagerpb.Replication{
+			Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("AddSecretVersion", 1, codes.PermissionDenied, 0)
+	if _, err := b.Put(ctx, backends.WriteRequest{Name: "FOREIGN", Value: []byte("sk-x")}); err == nil {
+		t.Fatal("Put with AddSecretVersion refused: got no error")
+	}
+	secretInfo(t, srv, full("FOREIGN"))
+
+	// Through the layer: a transient failure of the first version is
+	// retried, and the retry leaves one secret with one version.
+	s := newStore(t, b, backends.Settings{}, &waits{})
+	srv.FailNext("AddSecretVersion", 1, codes.Unavailable, 0)
+	v := mustWrite(t, s, backends.WriteRequest{Name: "RETRIED_FIRST", Value: []byte("sk-r")})
+	if info := secretInfo(t, srv, full("RETRIED_FIRST")); len(info.Versions) != 1 || string(info.Latest().Data) != "sk-r" || v != "1" {
+		t.Errorf("after a retried first version: got version %q, versions %+v; want one version sk-r", v, info.Versions)
+	}
+}

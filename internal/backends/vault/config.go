@@ -292,10 +292,10 @@ func pyStrip(s string) string {
 func (r *Resolved) check() error {
 	u, err := url.Parse(r.Address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return backends.Errorf(backends.InvalidArgument, "%s: %q is not a Vault URL: want http(s)://host[:port], e.g. %s", r.source("address"), r.Address, DefaultAddress)
+		return backends.Errorf(backends.InvalidArgument, "%s: %q is not a Vault URL: want http(s)://host[:port], e.g. %s", r.source("address"), backends.RedactURL(r.Address), DefaultAddress)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return backends.Errorf(backends.InvalidArgument, "%s: %q must not have a query or fragment", r.source("address"), r.Address)
+		return backends.Errorf(backends.InvalidArgument, "%s: %q must not have a query or fragment", r.source("address"), backends.RedactURL(r.Address))
 	}
 	r.Address = strings.TrimRight(r.Address, "/")
 
