@@ -66,6 +66,7 @@ type SecretResourceModel struct {
 	ValueWOVersion types.Int64    `tfsdk:"value_wo_version"`
 	Description    types.String   `tfsdk:"description"`
 	Tags           types.Map      `tfsdk:"tags"`
+	TagsAll        types.Map      `tfsdk:"tags_all"`
 	Version        types.String   `tfsdk:"version"`
 	DeletionPolicy types.String   `tfsdk:"deletion_policy"`
 	Ciphertext     types.String   `tfsdk:"ciphertext"`
@@ -143,6 +144,14 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				ElementType: types.StringType,
 				Optional:    true,
 			},
+			"tags_all": schema.MapAttribute{
+				MarkdownDescription: "All tags the secret carries: `key_management_settings.tags` merged with `tags` " +
+					"(`tags` wins key by key), as the plan shows them. A change of a default tag in the provider block " +
+					"shows here. On stores with metadata refresh reads it from the store; the local dotenv file, KMS " +
+					"stores, CyberArk and primary-secret fields store no tags, and there it is only the merge.",
+				ElementType: types.StringType,
+				Computed:    true,
+			},
 			"version": schema.StringAttribute{
 				MarkdownDescription: "The store's version id of the current value; for stores without version ids " +
 					"(the local dotenv file, fields of a primary secret) a keyed fingerprint of the value.",
@@ -210,6 +219,7 @@ func (r *SecretResource) startWrite(ctx context.Context, plan, config *SecretRes
 		return ctx, wr, func() {}, 0, diags
 	}
 	plan.ValueWO = types.StringNull()
+	plan.TagsAll = mergedTags(r.store.Settings(), plan.Tags) // known at apply
 	ctx, cancel, limit, d := r.withDeadline(maskValue(ctx, wr.Value), plan.Timeouts, op)
 	diags.Append(d...)
 	return ctx, wr, cancel, limit, diags
@@ -339,6 +349,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.Diagnostics.AddError(fmt.Sprintf("llmsecret_secret cannot be managed with the %s store's settings", r.store.Kind()), err.Error())
 		return
 	}
+	plan.TagsAll = mergedTags(r.store.Settings(), plan.Tags)
 	caps := r.store.Caps()
 	if plan.DeletionPolicy.IsUnknown() || plan.DeletionPolicy.IsNull() {
 		if configStates(req.Config.Raw, "deletion_policy")[0] == attrNull {
@@ -407,6 +418,34 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 	}
 	resp.Diagnostics.Append(setSecret(ctx, &resp.Plan.Raw, req.Plan.Raw.Type(), &plan)...)
+}
+
+// mergedTags is tags_all: the settings' default tags merged with the
+// resource's own (own win), as every write merges them. It is unknown while
+// any own tag is, and null when there is no tag at all.
+func mergedTags(settings *backends.Settings, own types.Map) types.Map {
+	if own.IsUnknown() {
+		return types.MapUnknown(types.StringType)
+	}
+	for _, v := range own.Elements() {
+		if v.IsUnknown() {
+			return types.MapUnknown(types.StringType)
+		}
+	}
+	_, merged := settings.Merge("", stringMap(own))
+	return tagsValue(merged)
+}
+
+// tagsValue is tags as a map value, null when empty.
+func tagsValue(tags map[string]string) types.Map {
+	if len(tags) == 0 {
+		return types.MapNull(types.StringType)
+	}
+	elems := make(map[string]attr.Value, len(tags))
+	for k, v := range tags {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
 }
 
 // planMetadata is the description and tags a write will carry, as far as the
@@ -542,10 +581,14 @@ func (r *SecretResource) readMetadata(ctx context.Context, sec *backends.Secret,
 			state.Description = types.StringValue(sec.Description)
 		}
 	}
+	state.TagsAll = tagsValue(sec.Tags)
+	// tags holds the resource's own tags: a key of the provider's default
+	// tags that the resource does not set is left to tags_all, where a changed
+	// default shows its new value in the plan.
 	own := stringMap(state.Tags)
 	got := map[string]string{}
 	for k, v := range sec.Tags {
-		if dv, isDefault := defaults.Tags[k]; isDefault && dv == v {
+		if _, isDefault := defaults.Tags[k]; isDefault {
 			if _, mine := own[k]; !mine {
 				continue
 			}
@@ -603,7 +646,8 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	case writesValue(&plan, &state):
 		version, err = r.store.Write(ctx, wr)
-	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags):
+	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags) ||
+		(r.store.Caps().Metadata && !plan.TagsAll.Equal(state.TagsAll)):
 		err = r.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
 		if backends.CodeOf(err) == backends.Unsupported {
 			version, err = r.store.Write(ctx, wr)
@@ -674,6 +718,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		ValueWOVersion: types.Int64Null(),
 		Description:    types.StringNull(),
 		Tags:           types.MapNull(types.StringType),
+		TagsAll:        types.MapNull(types.StringType),
 		Version:        types.StringNull(),
 		DeletionPolicy: types.StringValue(defaultDeletionPolicy(r.store.Caps())),
 		Ciphertext:     types.StringNull(),
