@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
@@ -52,6 +54,9 @@ type SecretResource struct {
 	// timeout is the provider's timeouts.default: the deadline of an
 	// operation whose timeouts block does not set one.
 	timeout time.Duration
+	// valueWarned and quietValue: see warnValue.
+	valueWarned *atomic.Bool
+	quietValue  bool
 }
 
 // SecretResourceModel is llmsecret_secret's state.
@@ -266,8 +271,9 @@ func addStoreError(ctx context.Context, diags *diag.Diagnostics, summary, op str
 }
 
 // ValidateConfig implements resource.ResourceWithValidateConfig: exactly one
-// of value and value_wo, value_wo only with value_wo_version, and a nudge
-// from value towards value_wo. These checks read the raw configuration
+// of value and value_wo, value_wo only with value_wo_version (the nudge from
+// value towards value_wo is ModifyPlan's, which knows the provider's
+// settings: see warnValue). These checks read the raw configuration
 // rather than going through the framework's path-matching validators, which
 // cost a tenth of the provider's CPU in a plan of thousands of secrets. A
 // value not known until apply is checked then.
@@ -293,10 +299,21 @@ func (r *SecretResource) ValidateConfig(_ context.Context, req resource.Validate
 		resp.Diagnostics.AddAttributeError(path.Root("value_wo_version"), "Missing Attribute Configuration",
 			"llmsecret_secret's value_wo_version versions value_wo; set value_wo, or remove value_wo_version.")
 	}
-	if value != attrNull {
-		resp.Diagnostics.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
+}
+
+// warnValue gives the "Prefer value_wo" warning when the configuration sets
+// value: once per provider process (not once per resource, which buried a
+// plan of many secrets in copies of it), and never with the provider's
+// suppress_value_warning.
+func (r *SecretResource) warnValue(config tftypes.Value, diags *diag.Diagnostics) {
+	if r.quietValue || r.valueWarned == nil || configStates(config, "value")[0] == attrNull {
+		return
+	}
+	if r.valueWarned.CompareAndSwap(false, true) {
+		diags.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
 			"value is stored in Terraform state (marked sensitive). Use value_wo with value_wo_version to keep the "+
-				"secret out of state and plans.")
+				"secret out of state and plans. This warning appears once per run; set suppress_value_warning = true "+
+				"in the provider block to silence it.")
 	}
 }
 
@@ -307,6 +324,7 @@ func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequ
 		// provider not configured yet
 	case *resourceData:
 		r.store, r.timeout = d.store, d.timeout
+		r.valueWarned, r.quietValue = d.valueWarned, d.quietValue
 	default:
 		resp.Diagnostics.AddError("Unexpected provider data",
 			fmt.Sprintf("want *provider.resourceData, got %T; please report this provider bug", req.ProviderData))
@@ -340,6 +358,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 		return
 	}
+	r.warnValue(req.Config.Raw, &resp.Diagnostics)
 	var plan SecretResourceModel
 	resp.Diagnostics.Append(getSecret(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
