@@ -122,7 +122,9 @@ func vaultSchema() schema.SingleNestedAttribute {
 			"address": str(fmt.Sprintf("Vault URL, `http(s)://host[:port]`. Falls back to `HCP_VAULT_ADDR`, then "+
 				"`VAULT_ADDR`; default `%s`.", vault.DefaultAddress)),
 			"token": sensitive("Vault token, used when neither AppRole nor certificate login is configured. Falls back " +
-				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`. It is used as given (not renewed): give it a TTL that covers " +
+				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`, then the file `~/.vault-token` that `vault login` writes (LiteLLM " +
+				"does not read that file). Checked with a token lookup when the provider is configured, so a wrong token " +
+				"fails `plan`. It is used as given (not renewed): give it a TTL that covers " +
 				"the run. One of `token`, `approle` or the `tls` client certificate is required."),
 			"namespace": str("Vault Enterprise / HCP Vault namespace of every request, e.g. `admin/team`. Falls back to " +
 				"`HCP_VAULT_NAMESPACE`; none (the root namespace) by default. `VAULT_NAMESPACE` is ignored: LiteLLM does " +
