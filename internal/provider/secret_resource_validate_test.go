@@ -36,7 +36,7 @@ func TestSecretResourceValidateConfig(t *testing.T) {
 		"version without value_wo": {set: map[string]tftypes.Value{"value": str("v"), "value_wo_version": one},
 			want: []string{"ERROR Missing Attribute Configuration: versions value_wo"}},
 		"value_wo unknown until apply, value null": {set: map[string]tftypes.Value{"value_wo": unknownStr, "value_wo_version": one}},
-		"value unknown until apply, value_wo set": {set: map[string]tftypes.Value{"value": unknownStr, "value_wo": str("w"), "value_wo_version": one}},
+		"value unknown until apply, value_wo set":  {set: map[string]tftypes.Value{"value": unknownStr, "value_wo": str("w"), "value_wo_version": one}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
