@@ -178,6 +178,15 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
 	})
 	openStores.add(store)
+	// A cheap authenticated call (Vault: a token lookup), so that a wrong
+	// token or address fails plan rather than halfway through apply.
+	cctx, cancel := context.WithTimeout(ctx, timeouts.operation)
+	err = store.CheckCredentials(cctx)
+	cancel()
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		return
+	}
 	resp.DataSourceData = store
 	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation,
 		valueWarned: &p.valueWarned, quietValue: cfg.SuppressValueWarning.ValueBool()}
