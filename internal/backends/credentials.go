@@ -56,18 +56,21 @@ var addressSettings = map[string]string{
 	"google_kms":            "google_kms.endpoint (unset: Google's public endpoint)",
 }
 
-// withAddressHint adds to an error that says no connection to the store could
+// withAddressHint is WithAddressHint for this store.
+func (s *Store) withAddressHint(err error) error { return WithAddressHint(s.Kind(), err) }
+
+// WithAddressHint adds to an error that says no connection to the store could
 // be made (a TLS failure has hints of its own) which settings give the store's address, unless the
 // message names them already. The error keeps its chain and code.
-func (s *Store) withAddressHint(err error) error {
-	settings, ok := addressSettings[s.Kind()]
+func WithAddressHint(kind string, err error) error {
+	settings, ok := addressSettings[kind]
 	if !ok || !dialFailed(err) {
 		return err
 	}
 	if first, _, _ := strings.Cut(settings, ","); strings.Contains(err.Error(), first) {
 		return err
 	}
-	return fmt.Errorf("%w; the %s store could not be reached: check %s, and that the store is up there", err, s.Kind(), settings)
+	return fmt.Errorf("%w; the %s store could not be reached: check %s, and that the store is up there", err, kind, settings)
 }
 
 // dialFailed reports whether err says no connection was made: refused, no

@@ -157,7 +157,8 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 
 	b, err := p.newBackend(ctx, kind, cfg.storeBlock(kind))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind),
+			backends.WithAddressHint(kind, err).Error())
 		return
 	}
 	store, err := backends.NewStore(b, &backends.StoreOptions{
