@@ -618,6 +618,7 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 				err = fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
 			}
 			if Unreachable(err) && ctx.Err() == nil {
+				err = s.withAddressHint(err)
 				s.down.CompareAndSwap(nil, &err)
 			}
 			return err

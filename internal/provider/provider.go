@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -49,6 +50,9 @@ type LLMSecretProvider struct {
 	version string
 	// lookupEnv reads the process environment; tests replace it.
 	lookupEnv func(string) (string, bool)
+	// valueWarned is set once the "Prefer value_wo" warning was given: it
+	// appears once per provider process (one CLI command's plan or apply).
+	valueWarned atomic.Bool
 }
 
 // LLMSecretProviderModel is the provider block.
@@ -56,6 +60,7 @@ type LLMSecretProviderModel struct {
 	KeyManagementSystem   types.String                `tfsdk:"key_management_system"`
 	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
 	Timeouts              *ProviderTimeoutsModel      `tfsdk:"timeouts"`
+	SuppressValueWarning  types.Bool                  `tfsdk:"suppress_value_warning"`
 	Local                 types.Object                `tfsdk:"local"`
 	HashicorpVault        types.Object                `tfsdk:"hashicorp_vault"`
 	AWSSecretManager      types.Object                `tfsdk:"aws_secret_manager"`
@@ -107,6 +112,11 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 			"key_management_settings": settingsSchema(),
 			"timeouts":                timeoutsSchema(),
+			"suppress_value_warning": schema.BoolAttribute{
+				MarkdownDescription: "Set to `true` to silence the \"Prefer value_wo\" warning that a plan gives (once per " +
+					"run) when an `llmsecret_secret` sets `value`, which is stored in state. Default `false`.",
+				Optional: true,
+			},
 		},
 	}
 	for kind, st := range stores() {
@@ -147,7 +157,8 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 
 	b, err := p.newBackend(ctx, kind, cfg.storeBlock(kind))
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind),
+			backends.WithAddressHint(kind, err).Error())
 		return
 	}
 	store, err := backends.NewStore(b, &backends.StoreOptions{
@@ -168,8 +179,18 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
 	})
 	openStores.add(store)
+	// A cheap authenticated call (Vault: a token lookup), so that a wrong
+	// token or address fails plan rather than halfway through apply.
+	cctx, cancel := context.WithTimeout(ctx, timeouts.operation)
+	err = store.CheckCredentials(cctx)
+	cancel()
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		return
+	}
 	resp.DataSourceData = store
-	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation}
+	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation,
+		valueWarned: &p.valueWarned, quietValue: cfg.SuppressValueWarning.ValueBool()}
 	resp.EphemeralResourceData = store
 }
 
@@ -178,6 +199,10 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 type resourceData struct {
 	store   *backends.Store
 	timeout time.Duration
+	// valueWarned is the provider's once-per-process flag of the "Prefer
+	// value_wo" warning; quietValue is suppress_value_warning.
+	valueWarned *atomic.Bool
+	quietValue  bool
 }
 
 // storeBlock returns the provider block's nested attribute of a store.

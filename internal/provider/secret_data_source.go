@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -130,7 +131,13 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 		sec, err = store.Lookup(ctx, name, full)
 	}
 	if err != nil {
-		diags.AddError(fmt.Sprintf("reading secret (%s) in %s", full, store.Kind()), err.Error())
+		summary := fmt.Sprintf("reading secret (%s) in %s", full, store.Kind())
+		detail := err.Error()
+		if backends.CodeOf(err) == backends.NotFound && !store.IsKMS() {
+			detail = notFoundDetail(store, name, full, err)
+		}
+		// The detail does not repeat the summary.
+		diags.AddError(summary, strings.TrimPrefix(detail, summary+": "))
 		return ctx, diags
 	}
 	m.FullName = types.StringValue(full)

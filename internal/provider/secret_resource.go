@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
@@ -53,6 +55,9 @@ type SecretResource struct {
 	// timeout is the provider's timeouts.default: the deadline of an
 	// operation whose timeouts block does not set one.
 	timeout time.Duration
+	// valueWarned and quietValue: see warnValue.
+	valueWarned *atomic.Bool
+	quietValue  bool
 }
 
 // SecretResourceModel is llmsecret_secret's state.
@@ -67,6 +72,7 @@ type SecretResourceModel struct {
 	ValueWOVersion types.Int64  `tfsdk:"value_wo_version"`
 	Description    types.String `tfsdk:"description"`
 	Tags           types.Map    `tfsdk:"tags"`
+	TagsAll        types.Map    `tfsdk:"tags_all"`
 	Version        types.String `tfsdk:"version"`
 	DeletionPolicy types.String `tfsdk:"deletion_policy"`
 	Ciphertext     types.String `tfsdk:"ciphertext"`
@@ -147,6 +153,14 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 					"by stores that have metadata (not the local dotenv file).",
 				ElementType: types.StringType,
 				Optional:    true,
+			},
+			"tags_all": schema.MapAttribute{
+				MarkdownDescription: "All tags the secret carries: `key_management_settings.tags` merged with `tags` " +
+					"(`tags` wins key by key), as the plan shows them. A change of a default tag in the provider block " +
+					"shows here. On stores with metadata refresh reads it from the store; the local dotenv file, KMS " +
+					"stores, CyberArk and primary-secret fields store no tags, and there it is only the merge.",
+				ElementType: types.StringType,
+				Computed:    true,
 			},
 			"version": schema.StringAttribute{
 				MarkdownDescription: "The store's version id of the current value; for stores without version ids " +
@@ -231,6 +245,7 @@ func (r *SecretResource) startWrite(ctx context.Context, plan, config *SecretRes
 		return ctx, wr, func() {}, 0, diags
 	}
 	plan.ValueWO = types.StringNull()
+	plan.TagsAll = mergedTags(r.store.Settings(), plan.Tags) // known at apply
 	ctx, cancel, limit, d := r.withDeadline(maskValue(ctx, wr.Value), plan.Timeouts, op)
 	diags.Append(d...)
 	return ctx, wr, cancel, limit, diags
@@ -277,8 +292,9 @@ func addStoreError(ctx context.Context, diags *diag.Diagnostics, summary, op str
 }
 
 // ValidateConfig implements resource.ResourceWithValidateConfig: exactly one
-// of value and value_wo, value_wo only with value_wo_version, and a nudge
-// from value towards value_wo. These checks read the raw configuration
+// of value and value_wo, value_wo only with value_wo_version (the nudge from
+// value towards value_wo is ModifyPlan's, which knows the provider's
+// settings: see warnValue). These checks read the raw configuration
 // rather than going through the framework's path-matching validators, which
 // cost a tenth of the provider's CPU in a plan of thousands of secrets. A
 // value not known until apply is checked then.
@@ -304,10 +320,21 @@ func (r *SecretResource) ValidateConfig(_ context.Context, req resource.Validate
 		resp.Diagnostics.AddAttributeError(path.Root("value_wo_version"), "Missing Attribute Configuration",
 			"llmsecret_secret's value_wo_version versions value_wo; set value_wo, or remove value_wo_version.")
 	}
-	if value != attrNull {
-		resp.Diagnostics.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
+}
+
+// warnValue gives the "Prefer value_wo" warning when the configuration sets
+// value: once per provider process (not once per resource, which buried a
+// plan of many secrets in copies of it), and never with the provider's
+// suppress_value_warning.
+func (r *SecretResource) warnValue(config tftypes.Value, diags *diag.Diagnostics) {
+	if r.quietValue || r.valueWarned == nil || configStates(config, "value")[0] == attrNull {
+		return
+	}
+	if r.valueWarned.CompareAndSwap(false, true) {
+		diags.AddAttributeWarning(path.Root("value"), "Prefer value_wo",
 			"value is stored in Terraform state (marked sensitive). Use value_wo with value_wo_version to keep the "+
-				"secret out of state and plans.")
+				"secret out of state and plans. This warning appears once per run; set suppress_value_warning = true "+
+				"in the provider block to silence it.")
 	}
 }
 
@@ -318,6 +345,7 @@ func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequ
 		// provider not configured yet
 	case *resourceData:
 		r.store, r.timeout = d.store, d.timeout
+		r.valueWarned, r.quietValue = d.valueWarned, d.quietValue
 	default:
 		resp.Diagnostics.AddError("Unexpected provider data",
 			fmt.Sprintf("want *provider.resourceData, got %T; please report this provider bug", req.ProviderData))
@@ -351,6 +379,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		}
 		return
 	}
+	r.warnValue(req.Config.Raw, &resp.Diagnostics)
 	var plan SecretResourceModel
 	resp.Diagnostics.Append(getSecret(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -360,6 +389,7 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.Diagnostics.AddError(fmt.Sprintf("llmsecret_secret cannot be managed with the %s store's settings", r.store.Kind()), err.Error())
 		return
 	}
+	plan.TagsAll = mergedTags(r.store.Settings(), plan.Tags)
 	caps := r.store.Caps()
 	if plan.DeletionPolicy.IsUnknown() || plan.DeletionPolicy.IsNull() {
 		if configStates(req.Config.Raw, "deletion_policy")[0] == attrNull {
@@ -466,6 +496,34 @@ func (r *SecretResource) validatePlannedValue(ctx context.Context, config tfsdk.
 		return false
 	}
 	return true
+}
+
+// mergedTags is tags_all: the settings' default tags merged with the
+// resource's own (own win), as every write merges them. It is unknown while
+// any own tag is, and null when there is no tag at all.
+func mergedTags(settings *backends.Settings, own types.Map) types.Map {
+	if own.IsUnknown() {
+		return types.MapUnknown(types.StringType)
+	}
+	for _, v := range own.Elements() {
+		if v.IsUnknown() {
+			return types.MapUnknown(types.StringType)
+		}
+	}
+	_, merged := settings.Merge("", stringMap(own))
+	return tagsValue(merged)
+}
+
+// tagsValue is tags as a map value, null when empty.
+func tagsValue(tags map[string]string) types.Map {
+	if len(tags) == 0 {
+		return types.MapNull(types.StringType)
+	}
+	elems := make(map[string]attr.Value, len(tags))
+	for k, v := range tags {
+		elems[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, elems)
 }
 
 // planMetadata is the description and tags a write will carry, as far as the
@@ -601,10 +659,14 @@ func (r *SecretResource) readMetadata(ctx context.Context, sec *backends.Secret,
 			state.Description = types.StringValue(sec.Description)
 		}
 	}
+	state.TagsAll = tagsValue(sec.Tags)
+	// tags holds the resource's own tags: a key of the provider's default
+	// tags that the resource does not set is left to tags_all, where a changed
+	// default shows its new value in the plan.
 	own := stringMap(state.Tags)
 	got := map[string]string{}
 	for k, v := range sec.Tags {
-		if dv, isDefault := defaults.Tags[k]; isDefault && dv == v {
+		if _, isDefault := defaults.Tags[k]; isDefault {
 			if _, mine := own[k]; !mine {
 				continue
 			}
@@ -662,7 +724,8 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		}
 	case writesValue(&plan, &state):
 		version, err = r.store.Write(ctx, wr)
-	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags):
+	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags) ||
+		(r.store.Caps().Metadata && !plan.TagsAll.Equal(state.TagsAll)):
 		err = r.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
 		if backends.CodeOf(err) == backends.Unsupported {
 			version, err = r.store.Write(ctx, wr)
@@ -733,6 +796,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		ValueWOVersion:    types.Int64Null(),
 		Description:       types.StringNull(),
 		Tags:              types.MapNull(types.StringType),
+		TagsAll:           types.MapNull(types.StringType),
 		Version:           types.StringNull(),
 		DeletionPolicy:    types.StringValue(defaultDeletionPolicy(r.store.Caps())),
 		Ciphertext:        types.StringNull(),

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -25,6 +26,13 @@ type protoHarness struct {
 // newProtoHarness configures the provider on a local store at envFile.
 func newProtoHarness(tb testing.TB, envFile string) *protoHarness {
 	tb.Helper()
+	return newProtoHarnessWith(tb, envFile, nil)
+}
+
+// newProtoHarnessWith is newProtoHarness with more top-level provider
+// attributes set.
+func newProtoHarnessWith(tb testing.TB, envFile string, extra map[string]tftypes.Value) *protoHarness {
+	tb.Helper()
 	ctx := context.Background()
 	srv, err := providerserver.NewProtocol6WithError(New("bench")())()
 	if err != nil {
@@ -37,12 +45,14 @@ func newProtoHarness(tb testing.TB, envFile string) *protoHarness {
 	providerType := asObject(tb, schemas.Provider.ValueType())
 	localType := asObject(tb, providerType.AttributeTypes["local"])
 	settingsType := asObject(tb, providerType.AttributeTypes["key_management_settings"])
-	config := nullsExcept(providerType, map[string]tftypes.Value{
+	attrs := map[string]tftypes.Value{
 		"local": nullsExcept(localType, map[string]tftypes.Value{"env_file": tftypes.NewValue(tftypes.String, envFile)}),
 		"key_management_settings": nullsExcept(settingsType, map[string]tftypes.Value{
 			"access_mode": tftypes.NewValue(tftypes.String, "read_and_write"),
 		}),
-	})
+	}
+	maps.Copy(attrs, extra)
+	config := nullsExcept(providerType, attrs)
 	resp, err := srv.ConfigureProvider(ctx, &tfprotov6.ConfigureProviderRequest{Config: dynamic(tb, config)})
 	if err != nil || len(resp.Diagnostics) > 0 {
 		tb.Fatalf("ConfigureProvider: %v %s", err, diagText(resp.Diagnostics))

@@ -62,6 +62,7 @@ func decodeSecret(ctx context.Context, raw tftypes.Value) (SecretResourceModel, 
 	read("virtual_key", types.BoolType, func(v attr.Value) (ok bool) { m.VirtualKey, ok = v.(types.Bool); return ok })
 	read("value_wo_version", types.Int64Type, func(v attr.Value) (ok bool) { m.ValueWOVersion, ok = v.(types.Int64); return ok })
 	read("tags", tagsType, func(v attr.Value) (ok bool) { m.Tags, ok = v.(types.Map); return ok })
+	read("tags_all", tagsType, func(v attr.Value) (ok bool) { m.TagsAll, ok = v.(types.Map); return ok })
 	read("timeouts", timeoutsType, func(v attr.Value) (ok bool) { m.Timeouts, ok = v.(timeouts.Value); return ok })
 	return m, diags
 }
@@ -83,14 +84,17 @@ func encodeSecret(ctx context.Context, typ tftypes.Type, m *SecretResourceModel)
 	if len(t.AttributeTypes(ctx)) == 0 {
 		t = timeoutsNull()
 	}
-	tags := m.Tags
+	tags, tagsAll := m.Tags, m.TagsAll
 	if tags.ElementType(ctx) == nil {
 		tags = types.MapNull(types.StringType)
+	}
+	if tagsAll.ElementType(ctx) == nil {
+		tagsAll = types.MapNull(types.StringType)
 	}
 	fields := map[string]attr.Value{
 		"id": m.ID, "name": m.Name, "prefix": m.Prefix, "virtual_key": m.VirtualKey, "full_name": m.FullName,
 		"value": m.Value, "value_wo": m.ValueWO, "value_wo_version": m.ValueWOVersion,
-		"description": m.Description, "tags": tags, "version": m.Version,
+		"description": m.Description, "tags": tags, "tags_all": tagsAll, "version": m.Version,
 		"deletion_policy": m.DeletionPolicy, "ciphertext": m.Ciphertext, "timeouts": t,
 		"use_aws_kms_env_name": m.UseAWSKMSEnvName, "use_aws_kms_env_value": m.UseAWSKMSEnvValue,
 	}

@@ -37,12 +37,14 @@ func TestSecretCodecMatchesFramework(t *testing.T) {
 			"description": str("key"), "version": str("7"), "deletion_policy": str("soft_delete"),
 			"virtual_key": tftypes.NewValue(tftypes.Bool, true),
 			"tags":        tftypes.NewValue(tagsT, map[string]tftypes.Value{"team": str("ml"), "env": str("")}),
+			"tags_all":    tftypes.NewValue(tagsT, map[string]tftypes.Value{"team": str("ml"), "env": str(""), "owner": str("platform")}),
 			"timeouts":    nullsExcept(timeoutsT, map[string]tftypes.Value{"create": str("2m"), "read": str("30s")}),
 		},
 		"plan with unknowns": {
 			"id": unknown(tftypes.String), "name": str("A"), "full_name": unknown(tftypes.String),
 			"value": str("v"), "version": unknown(tftypes.String), "ciphertext": unknown(tftypes.String),
 			"tags":     tftypes.NewValue(tagsT, map[string]tftypes.Value{"k": unknown(tftypes.String)}),
+			"tags_all": unknown(tagsT),
 			"timeouts": unknown(timeoutsT),
 		},
 		"empty tags, unknown tags map": {
@@ -113,6 +115,6 @@ func TestSecretCodecMatchesFramework(t *testing.T) {
 func modelsEqual(a, b SecretResourceModel) bool {
 	return a.ID.Equal(b.ID) && a.Name.Equal(b.Name) && a.Prefix.Equal(b.Prefix) && a.VirtualKey.Equal(b.VirtualKey) && a.FullName.Equal(b.FullName) &&
 		a.Value.Equal(b.Value) && a.ValueWO.Equal(b.ValueWO) && a.ValueWOVersion.Equal(b.ValueWOVersion) &&
-		a.Description.Equal(b.Description) && a.Tags.Equal(b.Tags) && a.Version.Equal(b.Version) &&
+		a.Description.Equal(b.Description) && a.Tags.Equal(b.Tags) && a.TagsAll.Equal(b.TagsAll) && a.Version.Equal(b.Version) &&
 		a.DeletionPolicy.Equal(b.DeletionPolicy) && a.Ciphertext.Equal(b.Ciphertext) && a.Timeouts.Equal(b.Timeouts)
 }

@@ -25,18 +25,18 @@ func TestSecretResourceValidateConfig(t *testing.T) {
 		want []string // "severity summary: detail fragment"; none means no diagnostic
 	}{
 		"value_wo with version": {set: map[string]tftypes.Value{"value_wo": str("v"), "value_wo_version": one}},
-		"value":                 {set: map[string]tftypes.Value{"value": str("v")}, want: []string{"WARNING Prefer value_wo"}},
+		// The "Prefer value_wo" warning is the plan's (TestValueWarningOncePerRun).
+		"value": {set: map[string]tftypes.Value{"value": str("v")}},
 		"both": {set: map[string]tftypes.Value{"value": str("v"), "value_wo": str("w"), "value_wo_version": one},
-			want: []string{"ERROR Invalid Attribute Combination: only one of value and value_wo", "WARNING Prefer value_wo"}},
+			want: []string{"ERROR Invalid Attribute Combination: only one of value and value_wo"}},
 		"neither": {set: map[string]tftypes.Value{},
 			want: []string{"ERROR Invalid Attribute Combination: Exactly one of these attributes must be configured: [value, value_wo]"}},
 		"value_wo without version": {set: map[string]tftypes.Value{"value_wo": str("w")},
 			want: []string{"ERROR Missing Attribute Configuration: with value_wo needs value_wo_version"}},
 		"version without value_wo": {set: map[string]tftypes.Value{"value": str("v"), "value_wo_version": one},
-			want: []string{"ERROR Missing Attribute Configuration: versions value_wo", "WARNING Prefer value_wo"}},
+			want: []string{"ERROR Missing Attribute Configuration: versions value_wo"}},
 		"value_wo unknown until apply, value null": {set: map[string]tftypes.Value{"value_wo": unknownStr, "value_wo_version": one}},
-		"value unknown until apply, value_wo set": {set: map[string]tftypes.Value{"value": unknownStr, "value_wo": str("w"), "value_wo_version": one},
-			want: []string{"WARNING Prefer value_wo"}},
+		"value unknown until apply, value_wo set":  {set: map[string]tftypes.Value{"value": unknownStr, "value_wo": str("w"), "value_wo_version": one}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -118,7 +118,7 @@ func (d *SecretsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	for _, n := range names {
 		sec, ok := got[n]
 		if !ok {
-			resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", fullMap[n], d.store.Kind()), "secret not found")
+			resp.Diagnostics.AddError(fmt.Sprintf("reading secret (%s) in %s", fullMap[n], d.store.Kind()), notFoundDetail(d.store, n, fullMap[n], nil))
 			return
 		}
 		ctx = maskValue(ctx, sec.Value)

@@ -113,7 +113,7 @@ func vaultSchema() schema.SingleNestedAttribute {
 		"metadata and every version; `soft_delete` deletes the latest version (`vault kv undelete` recovers it), and "+
 		"writing the name again creates a new version. "+
 		"Authentication, in LiteLLM's priority: AppRole (`approle`), then TLS certificate login (`tls.client_cert_file` "+
-		"+ `tls.client_key_file`), then `token`. A login happens at the first request, serves the whole run, and its "+
+		"+ `tls.client_key_file`), then `token`. The credentials are checked (login, then a token lookup) when the provider is configured, so wrong ones fail `plan`; the login serves the whole run, and its "+
 		"token is renewed (or a new login made) before it expires. Every attribute falls back "+
 		"to LiteLLM's variable (`HCP_VAULT_*`), then to Vault's own where it has one (`VAULT_ADDR`, `VAULT_TOKEN`, "+
 		"`VAULT_CACERT`, `VAULT_SKIP_VERIFY`; never `VAULT_NAMESPACE`, which LiteLLM does not read), then to its default, so the block can be "+
@@ -122,7 +122,9 @@ func vaultSchema() schema.SingleNestedAttribute {
 			"address": str(fmt.Sprintf("Vault URL, `http(s)://host[:port]`. Falls back to `HCP_VAULT_ADDR`, then "+
 				"`VAULT_ADDR`; default `%s`.", vault.DefaultAddress)),
 			"token": sensitive("Vault token, used when neither AppRole nor certificate login is configured. Falls back " +
-				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`. It is used as given (not renewed): give it a TTL that covers " +
+				"to `HCP_VAULT_TOKEN`, then `VAULT_TOKEN`, then the file `~/.vault-token` that `vault login` writes (LiteLLM " +
+				"does not read that file). Checked with a token lookup when the provider is configured, so a wrong token " +
+				"fails `plan`. It is used as given (not renewed): give it a TTL that covers " +
 				"the run. One of `token`, `approle` or the `tls` client certificate is required."),
 			"namespace": str("Vault Enterprise / HCP Vault namespace of every request, e.g. `admin/team`. Falls back to " +
 				"`HCP_VAULT_NAMESPACE`; none (the root namespace) by default. `VAULT_NAMESPACE` is ignored: LiteLLM does " +

@@ -1,11 +1,14 @@
 package vault
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,8 +39,10 @@ type Options struct {
 	// Address is the Vault URL (address): HCP_VAULT_ADDR, VAULT_ADDR,
 	// "http://127.0.0.1:8200".
 	Address string
-	// Token is a Vault token (token): HCP_VAULT_TOKEN, VAULT_TOKEN. It is
-	// used only when neither AppRole nor certificate login is configured.
+	// Token is a Vault token (token): HCP_VAULT_TOKEN, VAULT_TOKEN, then the
+	// file ~/.vault-token that `vault login` writes (read as the Vault CLI
+	// reads it; HOME comes from LookupEnv). It is used only when neither
+	// AppRole nor certificate login is configured.
 	Token string
 	// Namespace (namespace: HCP_VAULT_NAMESPACE) is the default of
 	// LoginNamespace and SecretNamespace. Namespaces are a Vault Enterprise /
@@ -217,7 +222,8 @@ func (r *Resolved) source(attr string) string {
 
 // Resolve applies the fallbacks, in one place: explicit attribute, then
 // LiteLLM's variable (HCP_VAULT_*), then Vault's own (VAULT_*), then the
-// default. It checks the result, reads no file and calls nothing. Errors are
+// default (and for the token, last, ~/.vault-token as the Vault CLI reads it). It
+// checks the result, reads no other file and calls nothing. Errors are
 // InvalidArgument and name the attribute and the variables that could supply
 // it.
 func (o *Options) Resolve() (Resolved, error) {
@@ -270,10 +276,46 @@ func (o *Options) Resolve() (Resolved, error) {
 		res.SkipVerify = b
 	}
 
+	if res.Token == "" && res.AppRole.RoleID == "" && res.AppRole.SecretID == "" && res.ClientCertFile == "" && res.ClientKeyFile == "" {
+		tok, err := r.tokenFile()
+		if err != nil {
+			return Resolved{}, err
+		}
+		res.Token = tok
+	}
+
 	if err := res.check(); err != nil {
 		return Resolved{}, err
 	}
 	return res, nil
+}
+
+// TokenFileName is the file in the home directory where `vault login`
+// (Vault's default token helper) keeps the token.
+const TokenFileName = ".vault-token"
+
+// tokenFile is the last fallback of the token, as the Vault CLI has it: the
+// content of ~/.vault-token, white space trimmed; "" when there is no such
+// file. HOME is read through the resolver's lookup, so tests point it at a
+// directory of their own.
+func (r *resolver) tokenFile() (string, error) {
+	home, ok := r.lookup("HOME")
+	if !ok || home == "" {
+		return "", nil
+	}
+	p := filepath.Join(home, TokenFileName)
+	b, err := os.ReadFile(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", backends.Errorf(backends.InvalidArgument, "reading the Vault token from %s (written by vault login): %v; set hashicorp_vault.token, HCP_VAULT_TOKEN or VAULT_TOKEN instead", p, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok != "" {
+		r.sources["token"] = "~/" + TokenFileName
+	}
+	return tok, nil
 }
 
 // trimPath trims a namespace, mount or path prefix as LiteLLM's
@@ -345,7 +387,7 @@ func (r *Resolved) check() error {
 		return backends.Errorf(backends.InvalidArgument, "hashicorp_vault.tls.cert_role is set (%s) but certificate login also needs tls.client_cert_file and tls.client_key_file (or HCP_VAULT_CLIENT_CERT and HCP_VAULT_CLIENT_KEY)", r.source("tls.cert_role"))
 	default:
 		return backends.Errorf(backends.InvalidArgument, "hashicorp_vault has no credentials: set one of "+
-			"hashicorp_vault.token (or HCP_VAULT_TOKEN, VAULT_TOKEN); "+
+			"hashicorp_vault.token (or HCP_VAULT_TOKEN, VAULT_TOKEN, or ~/.vault-token from vault login); "+
 			"hashicorp_vault.approle.role_id and approle.secret_id (or HCP_VAULT_APPROLE_ROLE_ID and HCP_VAULT_APPROLE_SECRET_ID); "+
 			"hashicorp_vault.tls.client_cert_file and tls.client_key_file (or HCP_VAULT_CLIENT_CERT and HCP_VAULT_CLIENT_KEY)")
 	}

@@ -328,3 +328,71 @@ func TestResolvedRedactsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenFile: ~/.vault-token, which vault login writes, is the token's
+// last fallback, as the Vault CLI reads it (white space trimmed): after the
+// block's token, HCP_VAULT_TOKEN and VAULT_TOKEN, and never over AppRole or
+// certificate login. HOME points at a directory of the test's own.
+func TestTokenFile(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, ".vault-token"), []byte("hvs.from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withHome := func(env map[string]string) map[string]string {
+		env["HOME"] = home
+		return env
+	}
+	cases := []struct {
+		label      string
+		opts       vault.Options
+		env        map[string]string
+		wantToken  string
+		wantMethod vault.AuthMethod
+		wantSource string
+	}{
+		{"file alone", vault.Options{}, withHome(map[string]string{}), "hvs.from-file", vault.AuthToken, "~/.vault-token"},
+		{"VAULT_TOKEN over file", vault.Options{}, withHome(map[string]string{"VAULT_TOKEN": "v"}), "v", vault.AuthToken, "VAULT_TOKEN"},
+		{"HCP_VAULT_TOKEN over file", vault.Options{}, withHome(map[string]string{"HCP_VAULT_TOKEN": "h"}), "h", vault.AuthToken, "HCP_VAULT_TOKEN"},
+		{"block token over file", vault.Options{Token: "b"}, withHome(map[string]string{}), "b", vault.AuthToken, "hashicorp_vault.token"},
+		{"AppRole: file not read", vault.Options{}, withHome(map[string]string{"HCP_VAULT_APPROLE_ROLE_ID": "r", "HCP_VAULT_APPROLE_SECRET_ID": "s"}), "", vault.AuthAppRole, ""},
+	}
+	for _, tc := range cases {
+		tc.opts.LookupEnv = envOf(tc.env)
+		r, err := tc.opts.Resolve()
+		if err != nil {
+			t.Errorf("%s: %v", tc.label, err)
+			continue
+		}
+		if r.Token != tc.wantToken || r.Method != tc.wantMethod || r.Sources["token"] != tc.wantSource {
+			t.Errorf("%s: got token %q (from %q), method %q; want %q (from %q), %q", tc.label, r.Token, r.Sources["token"], r.Method, tc.wantToken, tc.wantSource, tc.wantMethod)
+		}
+	}
+
+	t.Run("process HOME", func(t *testing.T) {
+		for _, v := range []string{"HCP_VAULT_TOKEN", "VAULT_TOKEN", "HCP_VAULT_APPROLE_ROLE_ID", "HCP_VAULT_APPROLE_SECRET_ID", "HCP_VAULT_CLIENT_CERT", "HCP_VAULT_CLIENT_KEY"} {
+			t.Setenv(v, "")
+		}
+		t.Setenv("HOME", home)
+		r, err := (&vault.Options{}).Resolve()
+		if err != nil || r.Token != "hvs.from-file" {
+			t.Fatalf("with HOME=%s: got token %q, %v; want the file's", home, r.Token, err)
+		}
+	})
+
+	t.Run("no file: the error names it", func(t *testing.T) {
+		_, err := (&vault.Options{LookupEnv: envOf(map[string]string{"HOME": t.TempDir()})}).Resolve()
+		if err == nil || !strings.Contains(err.Error(), "~/.vault-token") || !strings.Contains(err.Error(), "VAULT_TOKEN") {
+			t.Fatalf("got %v, want the no-credentials error naming VAULT_TOKEN and ~/.vault-token", err)
+		}
+	})
+
+	t.Run("an empty file is no token", func(t *testing.T) {
+		empty := t.TempDir()
+		if err := os.WriteFile(filepath.Join(empty, ".vault-token"), []byte(" \n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&vault.Options{LookupEnv: envOf(map[string]string{"HOME": empty})}).Resolve(); err == nil {
+			t.Fatal("an empty ~/.vault-token resolved to credentials")
+		}
+	})
+}

@@ -82,7 +82,7 @@ func (b *backend) do(ctx context.Context, req *request) (*answer, error) {
 	}
 	if !b.auth.forget(tok) {
 		ae.badToken = true
-		ae.hint = "check hashicorp_vault.token (or HCP_VAULT_TOKEN, VAULT_TOKEN)"
+		ae.hint = tokenHint(b.res)
 		return ans, err
 	}
 	tok, lerr := b.auth.token(ctx)
@@ -176,4 +176,11 @@ func (b *backend) client(ns nsKind, token string) *api.Client {
 	c.SetToken(token)
 	b.clients[key] = c
 	return c
+}
+
+// tokenHint says where the refused token came from and where a token is
+// looked for, in order.
+func tokenHint(res Resolved) string {
+	return fmt.Sprintf("check the token (%s); it is taken from hashicorp_vault.token, else HCP_VAULT_TOKEN, "+
+		"VAULT_TOKEN, then ~/.vault-token (what vault login writes)", res.source("token"))
 }

@@ -157,9 +157,10 @@ type backend struct {
 }
 
 var (
-	_ backends.Backend         = (*backend)(nil)
-	_ backends.NameValidator   = (*backend)(nil)
-	_ backends.MetadataUpdater = (*backend)(nil)
+	_ backends.Backend           = (*backend)(nil)
+	_ backends.NameValidator     = (*backend)(nil)
+	_ backends.MetadataUpdater   = (*backend)(nil)
+	_ backends.CredentialChecker = (*backend)(nil)
 )
 
 // New returns the Vault store. opts nil means everything from the
@@ -367,13 +368,22 @@ func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error
 	return &backends.Secret{Name: name, Value: []byte(value), Version: meta.Version.String(), Description: desc, Tags: tags}, nil
 }
 
+// noMount is the error of a request to a mount where Vault has no secrets
+// engine: it shows the command that enables one, and the setting that
+// names the mount.
+func (b *backend) noMount(req, msg string) error {
+	return backends.Errorf(backends.FailedPrecondition, "Vault has no secrets engine at mount %q (%s: %s): enable a KV "+
+		"version 2 engine there with: vault secrets enable -path=%s kv-v2 (or set hashicorp_vault.mount, or "+
+		"HCP_VAULT_MOUNT_NAME, to the mount that holds the secrets)", b.res.Mount, req, msg, b.res.Mount)
+}
+
 // notFound explains a 404 of a data read: no secret, a deleted or destroyed
 // latest version, or a mount that does not exist.
 func (b *backend) notFound(p string, ans *answer) error {
 	if msgs := vaultErrors(ans.body); len(msgs) > 0 {
 		for _, m := range msgs {
 			if strings.Contains(m, "no handler for route") {
-				return backends.Errorf(backends.FailedPrecondition, "Vault has no secrets engine at mount %q (GET %s: %s)", b.res.Mount, p, m)
+				return b.noMount("GET "+p, m)
 			}
 		}
 	}
@@ -416,7 +426,7 @@ func (b *backend) readMetadata(ctx context.Context, name string) (*kvMetadata, e
 	if ans.status == http.StatusNotFound {
 		for _, m := range vaultErrors(ans.body) {
 			if strings.Contains(m, "no handler for route") {
-				return nil, backends.Errorf(backends.FailedPrecondition, "Vault has no secrets engine at mount %q (GET %s: %s)", b.res.Mount, p, m)
+				return nil, b.noMount("GET "+p, m)
 			}
 		}
 		return &kvMetadata{}, nil
@@ -644,6 +654,30 @@ func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteM
 	return err
 }
 
+// CheckCredentials implements backends.CredentialChecker: it logs in (AppRole,
+// certificate) or takes the token, and looks the token up
+// (auth/token/lookup-self, which Vault's default policy grants). A token Vault
+// calls invalid fails, naming where it came from; a token that works but may
+// not look itself up (created without the default policy) passes.
+func (b *backend) CheckCredentials(ctx context.Context) error {
+	tok, err := b.auth.token(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = b.send(ctx, &request{method: http.MethodGet, path: "auth/token/lookup-self", capability: "read", ns: nsLogin}, tok)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+		if !ae.looksLikeBadToken() {
+			return nil
+		}
+		ae.badToken = true
+		if b.res.Method == AuthToken {
+			ae.hint = tokenHint(b.res)
+		}
+	}
+	return err
+}
+
 // Health implements backends.Backend: Vault answers, is unsealed and
 // initialised, the credentials work, and the mount is KV version 2.
 func (b *backend) Health(ctx context.Context) error {
@@ -680,7 +714,8 @@ func (b *backend) Health(ctx context.Context) error {
 	p := "sys/internal/ui/mounts/" + b.res.Mount
 	ans, err = b.do(ctx, &request{method: http.MethodGet, path: p, ns: nsSecret, auth: true})
 	if err != nil {
-		return fmt.Errorf("checking mount %q (does it exist, and do the token's policies grant anything under it?): %w", b.res.Mount, err)
+		return fmt.Errorf("checking mount %q (does it exist? enable a KV version 2 engine there with: vault secrets enable -path=%s kv-v2; "+
+			"and do the token's policies grant anything under it?): %w", b.res.Mount, b.res.Mount, err)
 	}
 	var m struct {
 		Data *struct {

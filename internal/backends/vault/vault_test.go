@@ -557,6 +557,7 @@ func TestHealth(t *testing.T) {
 	_, err = b.Get(ctx, "x")
 	wantCode(t, "Get on a missing mount", err, backends.FailedPrecondition)
 	wantContains(t, "Get on a missing mount", err, `no secrets engine at mount "no-such-mount"`)
+	wantContains(t, "Get on a missing mount", err, `vault secrets enable -path=no-such-mount kv-v2`)
 }
 
 func TestUnreachable(t *testing.T) {
