@@ -28,11 +28,11 @@ import (
 func leakStoreConfig(tg *reliability.Target) string {
 	read := `name       = llmsecret_secret.plain.name
   depends_on = [llmsecret_secret.plain]`
-	eph := `name = "LEAK_EPH_SRC"`
+	eph := `name = "LEAK-EPH-SRC"`
 	if tg.KMS {
 		read = `name       = llmsecret_secret.plain.name
   ciphertext = llmsecret_secret.plain.ciphertext`
-		eph = `name       = "LEAK_EPH_SRC"
+		eph = `name       = "LEAK-EPH-SRC"
   ciphertext = var.eph_ciphertext`
 	}
 	return requiredProviders + fmt.Sprintf(`
@@ -59,13 +59,13 @@ provider "llmsecret" {
 }
 
 resource "llmsecret_secret" "wo" {
-  name             = "LEAK_WO"
+  name             = "LEAK-WO"
   value_wo         = var.wo_value
   value_wo_version = 1
 }
 
 resource "llmsecret_secret" "plain" {
-  name  = "LEAK_PLAIN"
+  name  = "LEAK-PLAIN"
   value = var.plain_value
 }
 
@@ -78,7 +78,7 @@ ephemeral "llmsecret_secret" "eph" {
 }
 
 resource "llmsecret_secret" "eph_copy" {
-  name             = "LEAK_EPH_COPY"
+  name             = "LEAK-EPH-COPY"
   value_wo         = ephemeral.llmsecret_secret.eph.value
   value_wo_version = 1
 }
@@ -108,7 +108,7 @@ provider "llmsecret" {
 }
 
 resource "llmsecret_secret" "fails" {
-  name             = "LEAK_FAILS"
+  name             = "LEAK-FAILS"
   value_wo         = var.wo_value
   value_wo_version = 1
 }
@@ -134,13 +134,13 @@ func TestLeak_everyStore(t *testing.T) {
 			w.env = append(w.env, traceEnv...)
 			direct := tg.Open(t, true, nil)
 			if tg.KMS {
-				ct, err := direct.Encrypt(t.Context(), "LEAK_EPH_SRC", []byte(eph.value))
+				ct, err := direct.Encrypt(t.Context(), "LEAK-EPH-SRC", []byte(eph.value))
 				if err != nil {
 					t.Fatalf("seeding the ephemeral ciphertext: %v", err)
 				}
 				w.env = append(w.env, "TF_VAR_eph_ciphertext="+ct)
-			} else if _, err := direct.Write(t.Context(), backends.WriteRequest{Name: tg.Stored(t, "LEAK_EPH_SRC"), Value: []byte(eph.value)}); err != nil {
-				t.Fatalf("seeding LEAK_EPH_SRC: %v", err)
+			} else if _, err := direct.Write(t.Context(), backends.WriteRequest{Name: tg.Stored(t, "LEAK-EPH-SRC"), Value: []byte(eph.value)}); err != nil {
+				t.Fatalf("seeding LEAK-EPH-SRC: %v", err)
 			}
 			w.write("main.tf", leakStoreConfig(tg))
 
@@ -169,7 +169,7 @@ func TestLeak_everyStore(t *testing.T) {
 				t.Errorf("apply: the data source did not read back the value written")
 			}
 			if !tg.KMS {
-				for name, want := range map[string]secret{"LEAK_WO": wo, "LEAK_PLAIN": plain, "LEAK_EPH_COPY": eph} {
+				for name, want := range map[string]secret{"LEAK-WO": wo, "LEAK-PLAIN": plain, "LEAK-EPH-COPY": eph} {
 					sec, err := direct.Find(t.Context(), tg.Stored(t, name))
 					if err != nil || string(sec.Value) != want.value {
 						t.Errorf("after apply, %s does not hold the %s value (%v)", name, want.label, err)
@@ -206,13 +206,13 @@ func TestLeak_everyStore(t *testing.T) {
 			fw.env = append(fw.env, "TF_VAR_wo_value="+failed.value)
 			fw.env = append(fw.env, traceEnv...)
 			fw.write("main.tf", leakFailConfig(tg))
-			want := "LEAK_FAILS"
+			want := "LEAK-FAILS"
 			if tg.Kind == reliability.Local {
 				// The local store's refusal: a dotenv file it cannot parse.
 				fw.write(".env", "BROKEN=\"unterminated\n")
 				fw.write("main.tf", strings.Replace(leakFailConfig(tg), tg.EnvFile, fw.path(".env"), 1))
 			} else {
-				tg.Inject(t, reliability.Write, tg.Stored(t, "LEAK_FAILS"), reliability.Forbidden, 1, faultproxy.Forever, false)
+				tg.Inject(t, reliability.Write, tg.Stored(t, "LEAK-FAILS"), reliability.Forbidden, 1, faultproxy.Forever, false)
 			}
 			out, err = fw.run("apply", "-auto-approve", "-input=false", "-no-color")
 			check("apply that fails to write", fw, out)
