@@ -94,7 +94,11 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Secret name, e.g. `OPENAI_API_KEY`. Must not be empty, contain `..` as a path " +
-					"segment, or contain control characters; each store adds its own limits. Changing it rotates the secret.",
+					"segment, or contain control characters, and must not differ from another name only invisibly: no white " +
+					"space at either end, and no Unicode format characters (zero-width space U+200B, joiners U+200C/U+200D, " +
+					"word joiner U+2060, byte order mark U+FEFF, ...) or spaces other than U+0020 (no-break space U+00A0, ...) " +
+					"anywhere; the plan fails naming the position and the code point. Inner ASCII spaces and non-ASCII letters " +
+					"are fine. Each store adds its own limits. Changing it rotates the secret.",
 				Required:   true,
 				Validators: []validator.String{nameValidator},
 			},

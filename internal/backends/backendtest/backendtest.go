@@ -665,6 +665,12 @@ var RefusedNames = []string{
 	"a\u009fb",
 	"a\u2028b",
 	"a\u2029b",
+	" leading-space",
+	"trailing-space ",
+	"a\u00a0b",
+	"a\u200bb",
+	"\ufeffa",
+	"a\u2060b",
 }
 
 func testRefusedNames(t *testing.T, newHarness HarnessMaker) {
