@@ -462,7 +462,9 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
-	version, err := r.store.Write(ctx, wr)
+	// Create refuses a name that already holds someone else's secret: the
+	// resource manages only what it wrote or what was imported.
+	version, err := r.store.Create(ctx, wr)
 	if err != nil {
 		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), "create", limit, err)
 		return
