@@ -1,0 +1,181 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// Ownership: llmsecret_secret manages only what it wrote or what was
+// imported. A create never adopts (and overwrites) a live secret someone
+// else wrote, and a rename never takes, or deletes, someone else's name.
+
+// ws matches the white space Terraform puts where it wraps a diagnostic.
+func ws(s string) string {
+	return regexp.MustCompile(` +`).ReplaceAllString(regexp.QuoteMeta(s), `\s+`)
+}
+
+// ownershipConfig is one secret named name on the local store, with
+// settings as key_management_settings and extra appended (an import block).
+func ownershipConfig(env, settings, name, value, extra string) string {
+	return providerConfig(env, settings) + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %[1]q
+  value_wo         = %[2]q
+  value_wo_version = 1
+}
+`, name, value) + extra
+}
+
+func TestAccSecretResource_createRefusesExisting(t *testing.T) {
+	env := envFile(t)
+	const name, theirs, mine = "OPENAI_API_KEY", "sk-someone-elses-0001", "sk-mine-0002"
+	writeBehindTerraform(t, env, name, theirs)
+	importBlock := fmt.Sprintf(`
+import {
+  to = llmsecret_secret.test
+  id = %q
+}
+`, name)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			// The name holds someone else's secret: the create fails before
+			// writing, and says how to adopt it.
+			{
+				Config:      ownershipConfig(env, readWrite, name, mine, ""),
+				ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (OPENAI_API_KEY) in local: it already exists; to manage it, import it (import block id = "OPENAI_API_KEY")`)),
+			},
+			// Nothing was written; importing adopts it, and the apply then
+			// writes the configured value.
+			{
+				PreConfig: func() {
+					if got := storedValue(t, env, name); got != theirs {
+						t.Fatalf("store: %s was overwritten by a refused create", name)
+					}
+				},
+				Config: ownershipConfig(env, readWrite, name, mine, importBlock),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkStored(t, env, name, mine),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, name)(nil) },
+	})
+}
+
+// TestAccSecretResource_createAfterOwnLostWrite: an apply whose write landed
+// but failed (its answer lost) is applied again; the name holds exactly the
+// configured value, so it is not someone else's and the create succeeds.
+func TestAccSecretResource_createAfterOwnLostWrite(t *testing.T) {
+	env := envFile(t)
+	const name, mine = "LOST_ANSWER_KEY", "sk-mine-lost-0001"
+	writeBehindTerraform(t, env, name, mine)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: ownershipConfig(env, readWrite, name, mine, ""),
+			Check:  checkStored(t, env, name, mine),
+		}},
+		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, name)(nil) },
+	})
+}
+
+// TestAccSecretResource_createRefusesExistingWriteOnly: under write_only the
+// create still checks, where the credential can read (the dotenv file).
+func TestAccSecretResource_createRefusesExistingWriteOnly(t *testing.T) {
+	env := envFile(t)
+	const name, theirs = "WO_TAKEN_KEY", "sk-someone-elses-wo-0001"
+	writeBehindTerraform(t, env, name, theirs)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      ownershipConfig(env, `access_mode = "write_only"`, name, "sk-mine-wo-0002", ""),
+			ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (WO_TAKEN_KEY) in local: it already exists`)),
+		}},
+		CheckDestroy: func(*terraform.State) error {
+			if got := storedValue(t, env, name); got != theirs {
+				return fmt.Errorf("store: %s was overwritten by a refused create", name)
+			}
+			return nil
+		},
+	})
+}
+
+// TestAccSecretResource_renameRefusesExisting: the issue's case. A is mine,
+// B someone else's; renaming A to B fails before writing and both stay.
+func TestAccSecretResource_renameRefusesExisting(t *testing.T) {
+	for label, settings := range map[string]string{"read_and_write": readWrite, "write_only": `access_mode = "write_only"`} {
+		t.Run(label, func(t *testing.T) {
+			env := envFile(t)
+			const a, b, mine, theirs = "KEY_A", "KEY_B", "sk-mine-a-0001", "sk-someone-elses-b-0002"
+			resource.Test(t, resource.TestCase{
+				PreCheck:                 func() { testAccPreCheck(t) },
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{
+					{
+						Config: ownershipConfig(env, settings, a, mine, ""),
+						Check:  checkStored(t, env, a, mine),
+					},
+					{
+						PreConfig:   func() { writeBehindTerraform(t, env, b, theirs) },
+						Config:      ownershipConfig(env, settings, b, mine, ""),
+						ExpectError: regexp.MustCompile(`(?s)` + ws(`rotating secret (KEY_A) to (KEY_B) in local: old secret kept, nothing written: the new name (KEY_B) already exists`)),
+					},
+					// Both secrets are as they were; state still names A.
+					{
+						Config: ownershipConfig(env, settings, a, mine, ""),
+						ConfigStateChecks: []statecheck.StateCheck{
+							statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact(a)),
+						},
+						Check: resource.ComposeAggregateTestCheckFunc(
+							checkStored(t, env, a, mine),
+							checkStored(t, env, b, theirs),
+						),
+					},
+				},
+				// Destroy deletes A only.
+				CheckDestroy: func(*terraform.State) error {
+					if err := checkAbsent(t, env, a)(nil); err != nil {
+						return err
+					}
+					return checkStored(t, env, b, theirs)(nil)
+				},
+			})
+		})
+	}
+}
+
+// TestAccSecretResource_renameWriteOnly: under write_only a rename needs no
+// read-back: the new name is written and the old one deleted.
+func TestAccSecretResource_renameWriteOnly(t *testing.T) {
+	env := envFile(t)
+	const wo = `access_mode = "write_only"`
+	const a, b, v = "WO_RENAME_A", "WO_RENAME_B", "sk-wo-rename-0001"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: ownershipConfig(env, wo, a, v, ""), Check: checkStored(t, env, a, v)},
+			{
+				Config: ownershipConfig(env, wo, b, v, ""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact(b)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(checkStored(t, env, b, v), checkAbsent(t, env, a)),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, b)(nil) },
+	})
+}
