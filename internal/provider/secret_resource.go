@@ -84,8 +84,11 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"selected by the provider's `key_management_system`. Needs `key_management_settings.access_mode` " +
 			"`read_and_write` or `write_only`.\n\n" +
 			"Prefer `value_wo` + `value_wo_version`: the value is then never stored in state or shown in plans. " +
-			"Changing `name`, `prefix` or `virtual_key` (whatever changes `full_name`) rotates in place, LiteLLM's way: the new name is written, read back and " +
-			"compared, and only then is the old name deleted; if the read-back fails the old secret stays. " +
+			"A resource manages only what it wrote or imported: create refuses a name that already holds a live secret " +
+			"(import it to adopt it), except a soft-deleted one (recovered) or one holding exactly the configured value. " +
+			"Changing `name`, `prefix` or `virtual_key` (whatever changes `full_name`) rotates in place, LiteLLM's way: the new name must be free; it is " +
+			"written, read back and compared (not under `access_mode = \"write_only\"`), and only then is the old name deleted; if the read-back fails " +
+			"the old secret stays, and the new name is never deleted for good. " +
 			"Refresh detects a value changed outside Terraform and plans to write the configured one back.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
