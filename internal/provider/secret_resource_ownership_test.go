@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -11,6 +12,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom/customtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
 )
 
 // Ownership: llmsecret_secret manages only what it wrote or what was
@@ -177,5 +182,53 @@ func TestAccSecretResource_renameWriteOnly(t *testing.T) {
 			},
 		},
 		CheckDestroy: func(*terraform.State) error { return checkAbsent(t, env, b)(nil) },
+	})
+}
+
+// TestAccSecretResource_renameReadBackFailureKeepsNewName: a rename whose
+// read-back fails keeps the old secret and never deletes the new name for
+// good. The custom store cannot delete recoverably, so the new name stays in
+// the store and the error says so. (deletion_policy = "abandon" makes the
+// rename go LiteLLM's way: write, read back, compare.)
+func TestAccSecretResource_renameReadBackFailureKeepsNewName(t *testing.T) {
+	url := customtest.StartHTTP(t, "-token", "rb-token")
+	proxy := faultproxy.New(t, url, nil)
+	s := customStore(t, custom.Options{URL: url, Headers: map[string]string{"Authorization": "Bearer rb-token"}})
+	p := customHTTPProvider(proxy.URL(), "rb-token", readWrite)
+	// No retries: the injected 500 fails the read-back at once.
+	p = strings.TrimSuffix(p, "}\n") + "  timeouts = { max_attempts = 1 }\n}\n"
+	const a, b, v = "RB_OLD", "RB_NEW", "sk-readback-0001"
+	config := func(name string) string {
+		return p + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %q
+  value_wo         = %q
+  value_wo_version = 1
+  deletion_policy  = "abandon"
+}
+`, name, v)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config(a), Check: checkCustomStored(s, a, v)},
+			// The first GET of the new name is the check that it is free;
+			// the second, the read-back, fails.
+			{
+				PreConfig: func() {
+					proxy.Add(faultproxy.Rule{Method: "GET", Path: `/secrets/` + b + `$`, Nth: 2, Times: 1, Fault: faultproxy.Status(500)})
+				},
+				Config:      config(b),
+				ExpectError: regexp.MustCompile(`(?s)` + ws(`read-back failed, old secret kept; the new name (RB_NEW) was left in the store: the custom store cannot delete it recoverably`)),
+			},
+			{
+				Config: config(a),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact(a)),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(checkCustomStored(s, a, v), checkCustomStored(s, b, v)),
+			},
+		},
 	})
 }
