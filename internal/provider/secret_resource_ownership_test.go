@@ -232,3 +232,44 @@ resource "llmsecret_secret" "test" {
 		},
 	})
 }
+
+// TestAccSecretResource_writeOnlyReadsDenied: with access_mode = "write_only"
+// and a credential the store refuses every read (403), a create goes ahead
+// (the check that the name is free cannot be made: a warning says so), and
+// a rename needs no read-back.
+func TestAccSecretResource_writeOnlyReadsDenied(t *testing.T) {
+	url := customtest.StartHTTP(t, "-token", "wo-token")
+	proxy := faultproxy.New(t, url, nil)
+	proxy.Add(faultproxy.Rule{Method: "GET", Path: `^/secrets/`, Times: faultproxy.Forever, Fault: faultproxy.Status(403)})
+	s := customStore(t, custom.Options{URL: url, Headers: map[string]string{"Authorization": "Bearer wo-token"}})
+	p := customHTTPProvider(proxy.URL(), "wo-token", `access_mode = "write_only"`)
+	const a, b, v = "WO_DENIED_A", "WO_DENIED_B", "sk-wo-denied-0001"
+	config := func(name string) string {
+		return p + fmt.Sprintf(`
+resource "llmsecret_secret" "test" {
+  name             = %q
+  value_wo         = %q
+  value_wo_version = 1
+  deletion_policy  = "abandon"
+}
+`, name, v)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config(a), Check: checkCustomStored(s, a, v)},
+			{
+				Config: config(b),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("full_name"), knownvalue.StringExact(b)),
+				},
+				// abandon: the old name stays.
+				Check: resource.ComposeAggregateTestCheckFunc(checkCustomStored(s, b, v), checkCustomStored(s, a, v)),
+			},
+		},
+	})
+	if n := proxy.Stats().Injected; n < 2 {
+		t.Errorf("denied reads: got %d, want at least the checks of both names", n)
+	}
+}
