@@ -444,11 +444,12 @@ const (
 
 // claim checks, once and before any write, that fullName holds no live secret
 // other than value. A live secret with another value fails with
-// AlreadyExists ("<subject> already exists"), wrapped by wrap. With a primary secret the name is a field:
-// it exists when the primary object has it. Under access_mode write_only a
-// read refused with PermissionDenied does not block the write (the
-// credential may be allowed to write only); it is reported as a warning.
-// Any other failed read fails the claim: nothing is written on a guess.
+// AlreadyExists ("<subject> already exists"), wrapped by wrap. With a primary
+// secret the name is a field: it exists when the primary object has it.
+// Under access_mode write_only a read refused with PermissionDenied does not
+// block the write (the credential may be allowed to write only); it is
+// reported as a warning. Any other failed read fails the claim: nothing is
+// written on a guess.
 func (s *Store) claim(ctx context.Context, fullName string, value []byte, subject string, wrap func(error) error) (holder, error) {
 	var (
 		sec *Secret
