@@ -114,6 +114,7 @@ func TestReadCacheSharesConcurrentReads(t *testing.T) {
 
 func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 	ctx := context.Background()
+	var m *backendtest.MemStore // the current case's store
 	for _, tc := range []struct {
 		name   string
 		change func(t *testing.T, s *backends.Store)
@@ -138,6 +139,11 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 			wantCode(t, "Find after soft Delete", err, backends.NotFound)
 		}},
 		{"rotate", func(t *testing.T, s *backends.Store) {
+			// B leaves the store behind the cache, which still holds b0: a
+			// rotation needs its new name free (checked with a fresh read).
+			if err := m.Delete(ctx, "B", backends.DeleteForever); err != nil {
+				t.Fatal(err)
+			}
 			if _, err := s.Rotate(ctx, "A", backends.WriteRequest{Name: "B", Value: []byte("b")}, backends.DeleteForever); err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +167,7 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := backendtest.NewMemStore(backendtest.AllCaps)
+			m = backendtest.NewMemStore(backendtest.AllCaps)
 			s, _ := newStore(t, m, cacheReads)
 			seed(t, s, "A", "a")
 			seed(t, s, "B", "b0")

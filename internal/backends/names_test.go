@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
@@ -15,7 +17,7 @@ func TestValidateNameAllowed(t *testing.T) {
 	for _, name := range []string{
 		"a", "OPENAI_API_KEY", "a..b", "..a", "a..", "...", ".", "a/./b", "a?b=1", "a: b",
 		"litellm/virtual-key-x", "a/b/c", "/leading", "trailing/", "a//b", "ключ", "🔑", "a b",
-		"a\u00a0b", // NO-BREAK SPACE is not a control character
+		"é", "日本", "a  b", "a: b: c", "naïve/键",
 		strings.Repeat("x", 4096),
 	} {
 		if err := backends.ValidateName(name); err != nil {
@@ -47,6 +49,24 @@ func TestValidateNameRefused(t *testing.T) {
 		{"a\u009fb", "U+009F"},
 		{"a\u2028b", "U+2028"},
 		{"a\u2029b", "U+2029"},
+		// Invisible differences: white space at either end, Unicode
+		// spaces other than U+0020 and format characters anywhere.
+		{" a", "U+0020 at byte 0"},
+		{"a ", "U+0020 at byte 1"},
+		{"\u00a0a", "U+00A0 (at byte 0"},
+		{"a\u00a0b", "U+00A0 (at byte 1, character 1)"},
+		{"é\u00a0", "U+00A0 (at byte 2, character 1)"},
+		{"a\u2003b", "U+2003"},
+		{"a\u3000b", "U+3000"},
+		{"a\u200bb", "U+200B (at byte 1"},
+		{"a\u200cb", "U+200C"},
+		{"a\u200db", "U+200D"},
+		{"a\u2060b", "U+2060"},
+		{"\ufeffOPENAI_API_KEY", "U+FEFF (at byte 0, character 0)"},
+		{"OPENAI_API_KEY\ufeff", "U+FEFF (at byte 14, character 14)"},
+		{"a\u00adb", "U+00AD"},
+		{"a\u202eb", "U+202E"},
+		{"日本\u200b", "U+200B (at byte 6, character 2)"},
 		{"a\x85b", "UTF-8"}, // a raw C1 byte, not text
 		{"\xff", "UTF-8"},
 	}
@@ -77,9 +97,30 @@ func TestValidateNameEveryControlRune(t *testing.T) {
 	for r := rune(0); r <= 0xa0; r++ {
 		name := "a" + string(r) + "b"
 		refused := backends.ValidateName(name) != nil
-		want := r <= 0x1f || r >= 0x7f && r <= 0x9f
+		want := r <= 0x1f || r >= 0x7f && r <= 0x9f || r == 0xa0 // NO-BREAK SPACE: an invisible difference
 		if refused != want {
 			t.Errorf("ValidateName with %U: got refused=%t, want %t", r, refused, want)
+		}
+	}
+}
+
+// TestValidateNameEveryInvisibleRune: inside a name, every Unicode format
+// character (Cf) and every space but U+0020 (Zs) is refused, naming its code
+// point; every other printable rune passes.
+func TestValidateNameEveryInvisibleRune(t *testing.T) {
+	for r := rune(0xa0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) || r == 0x2028 || r == 0x2029 {
+			continue
+		}
+		name := "a" + string(r) + "b"
+		err := backends.ValidateName(name)
+		want := unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zs, r)
+		if (err != nil) != want {
+			t.Errorf("ValidateName with %U: got %v, want refused=%t", r, err, want)
+			continue
+		}
+		if want && !strings.Contains(err.Error(), fmt.Sprintf("%U (at byte 1, character 1)", r)) {
+			t.Errorf("ValidateName with %U: got %q, want it to name the code point and its position", r, err)
 		}
 	}
 }

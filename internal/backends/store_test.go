@@ -348,9 +348,10 @@ func TestRotate(t *testing.T) {
 		if _, ok := m.Raw("old"); ok {
 			t.Errorf("old secret: still there, want it deleted")
 		}
-		// write, read back, delete, then confirm the delete
-		if p, g, d := m.Calls(backendtest.MethodPut), m.Calls(backendtest.MethodGet), m.Calls(backendtest.MethodDelete); p != 1 || g != 2 || d != 1 {
-			t.Errorf("calls (Put, Get, Delete): got (%d, %d, %d), want (1, 2, 1)", p, g, d)
+		// check the new name is free, write, read back, delete, then
+		// confirm the delete
+		if p, g, d := m.Calls(backendtest.MethodPut), m.Calls(backendtest.MethodGet), m.Calls(backendtest.MethodDelete); p != 1 || g != 3 || d != 1 {
+			t.Errorf("calls (Put, Get, Delete): got (%d, %d, %d), want (1, 3, 1)", p, g, d)
 		}
 	})
 	t.Run("OldSoftDeleted", func(t *testing.T) {
@@ -377,28 +378,27 @@ func TestRotate(t *testing.T) {
 	})
 	t.Run("ReadBackFails", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
-		s, _ := newStore(t, m, nil)
+		s, _ := newStore(t, failReadBack(m, "new"), nil)
 		write(t, s, "old", "sk-SECRET-old")
-		m.FailNext(backendtest.MethodGet, 1, backends.Errorf(backends.Internal, "truncated answer"))
 		_, err := s.Rotate(ctx, "old", backends.WriteRequest{Name: "new", Value: []byte("sk-SECRET-new")}, backends.DeleteForever)
 		wantCode(t, "Rotate with a failing read-back", err, backends.Internal)
-		wantContains(t, "Rotate with a failing read-back", err, "old secret kept", "(old)", "(new)")
+		wantContains(t, "Rotate with a failing read-back", err, "old secret kept", "(old)", "(new)", "deleted again, recoverably")
 		if raw, ok := m.Raw("old"); !ok || string(raw.Value) != "sk-SECRET-old" {
 			t.Errorf("old secret: got %+v, want it kept", raw)
 		}
-		if _, ok := m.Raw("new"); ok {
-			t.Errorf("new secret: still there, want it removed again")
+		// Removed again, but never for good: soft-deleted, recoverable.
+		if raw, ok := m.Raw("new"); !ok || !raw.Deleted {
+			t.Errorf("new secret: got %+v (present %t), want it soft-deleted", raw, ok)
 		}
 	})
 	t.Run("ReadBackFailsCleanupFails", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
-		s, _ := newStore(t, m, nil)
+		s, _ := newStore(t, failReadBack(m, "new"), nil)
 		write(t, s, "old", "v")
-		m.FailNext(backendtest.MethodGet, 1, backends.Errorf(backends.Internal, "truncated answer"))
 		m.FailNext(backendtest.MethodDelete, 1, backendtest.ErrDenied)
 		_, err := s.Rotate(ctx, "old", backends.WriteRequest{Name: "new", Value: []byte("v")}, backends.DeleteForever)
 		wantCode(t, "Rotate whose cleanup fails", err, backends.Internal)
-		wantContains(t, "Rotate whose cleanup fails", err, "removing the new name again also failed")
+		wantContains(t, "Rotate whose cleanup fails", err, "removing it again, recoverably, also failed")
 	})
 	t.Run("DeleteOldFails", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
@@ -945,4 +945,287 @@ func (g *tamperingGet) Get(ctx context.Context, name string) (*backends.Secret, 
 		sec.Value = g.value
 	}
 	return sec, err
+}
+
+// readBackFailer fails the first Get of one name after a Put of it: the
+// read-back of a rotation, not the check that the name is free.
+type readBackFailer struct {
+	*backendtest.MemStore
+	name    string
+	mu      sync.Mutex
+	written bool
+	failed  bool
+}
+
+func failReadBack(m *backendtest.MemStore, name string) *readBackFailer {
+	return &readBackFailer{MemStore: m, name: name}
+}
+
+func (f *readBackFailer) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
+	v, err := f.MemStore.Put(ctx, req)
+	f.mu.Lock()
+	f.written = f.written || req.Name == f.name && err == nil
+	f.mu.Unlock()
+	return v, err
+}
+
+func (f *readBackFailer) Get(ctx context.Context, name string) (*backends.Secret, error) {
+	f.mu.Lock()
+	fail := name == f.name && f.written && !f.failed
+	f.failed = f.failed || fail
+	f.mu.Unlock()
+	if fail {
+		return nil, backends.Errorf(backends.Internal, "truncated answer")
+	}
+	return f.MemStore.Get(ctx, name)
+}
+
+// lostAnswer applies the first Put, then answers it as Unavailable, as a
+// store whose answer was lost on the way back.
+type lostAnswer struct {
+	*backendtest.MemStore
+	lost atomic.Bool
+}
+
+func (l *lostAnswer) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
+	v, err := l.MemStore.Put(ctx, req)
+	if err == nil && !l.lost.Swap(true) {
+		return "", backendtest.ErrUnavailable
+	}
+	return v, err
+}
+
+// TestCreateRefusesExisting: Create never adopts a live secret someone else
+// wrote; it says to import it, before writing anything.
+func TestCreateRefusesExisting(t *testing.T) {
+	ctx := context.Background()
+	req := backends.WriteRequest{Name: "OPENAI_API_KEY", Value: []byte("sk-SECRET-mine")}
+	t.Run("Foreign", func(t *testing.T) {
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, nil)
+		seed(t, s, req.Name, "sk-SECRET-theirs")
+		m.ResetCalls()
+		_, err := s.Create(ctx, req)
+		wantCode(t, "Create over a live secret", err, backends.AlreadyExists)
+		const want = `creating secret (OPENAI_API_KEY) in memstore: it already exists; to manage it, import it (import block id = "OPENAI_API_KEY")`
+		if err == nil || err.Error() != want {
+			t.Errorf("Create over a live secret: got %v, want %q", err, want)
+		}
+		if n := m.Calls(backendtest.MethodPut); n != 0 {
+			t.Errorf("Put calls: got %d, want 0", n)
+		}
+		wantValue(t, s, req.Name, "sk-SECRET-theirs")
+	})
+	t.Run("Free", func(t *testing.T) {
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, nil)
+		if _, err := s.Create(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		wantValue(t, s, req.Name, "sk-SECRET-mine")
+	})
+	t.Run("SoftDeletedIsRecovered", func(t *testing.T) {
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, nil)
+		seed(t, s, req.Name, "sk-SECRET-old")
+		if err := s.Delete(ctx, req.Name, backends.DeleteSoft); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Create(ctx, req); err != nil {
+			t.Fatalf("Create over a soft-deleted secret: %v", err)
+		}
+		wantValue(t, s, req.Name, "sk-SECRET-mine")
+	})
+	t.Run("OwnWriteWhoseAnswerWasLost", func(t *testing.T) {
+		// The layer retries the Put after the lost answer: the check that
+		// the name is free ran once, before it, so the retry never meets
+		// its own first write.
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, rec := newStore(t, &lostAnswer{MemStore: m}, nil)
+		if _, err := s.Create(ctx, req); err != nil {
+			t.Fatalf("Create whose first answer was lost: %v", err)
+		}
+		if p, g := m.Calls(backendtest.MethodPut), m.Calls(backendtest.MethodGet); p != 2 || g != 1 {
+			t.Errorf("calls (Put, Get): got (%d, %d), want (2, 1)", p, g)
+		}
+		if len(rec.Retries()) != 1 {
+			t.Errorf("retries: got %d, want 1", len(rec.Retries()))
+		}
+		// An apply that failed after its write landed is retried by the
+		// next apply: the name holds exactly this value, so it is ours.
+		if _, err := s.Create(ctx, req); err != nil {
+			t.Errorf("Create again after a write of the same value landed: %v", err)
+		}
+	})
+	t.Run("CheckFails", func(t *testing.T) {
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, nil)
+		m.FailNext(backendtest.MethodGet, 1, backends.Errorf(backends.Internal, "truncated answer"))
+		_, err := s.Create(ctx, req)
+		wantCode(t, "Create whose check fails", err, backends.Internal)
+		wantContains(t, "Create whose check fails", err, "creating secret (OPENAI_API_KEY) in memstore", "checking whether the name is free")
+		if n := m.Calls(backendtest.MethodPut); n != 0 {
+			t.Errorf("Put calls: got %d, want 0 (nothing is written on a guess)", n)
+		}
+	})
+	t.Run("ReadDenied", func(t *testing.T) {
+		// read_and_write: the credential must read (refresh reads), so a
+		// denied check fails the create.
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, nil)
+		m.FailNext(backendtest.MethodGet, 1, backendtest.ErrDenied)
+		_, err := s.Create(ctx, req)
+		wantCode(t, "Create whose check is denied (read_and_write)", err, backends.PermissionDenied)
+		if n := m.Calls(backendtest.MethodPut); n != 0 {
+			t.Errorf("Put calls: got %d, want 0", n)
+		}
+		// write_only: the credential may be allowed to write only; a
+		// denied check does not block the create, and a warning says so.
+		m = backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ = newStore(t, m, func(o *backends.StoreOptions) { o.Settings.AccessMode = backends.WriteOnly })
+		m.FailNext(backendtest.MethodGet, 1, backendtest.ErrDenied)
+		wctx, warnings := backends.WithWarnings(ctx)
+		if _, err := s.Create(wctx, req); err != nil {
+			t.Fatalf("Create whose check is denied (write_only): %v", err)
+		}
+		if raw, ok := m.Raw(req.Name); !ok || string(raw.Value) != "sk-SECRET-mine" {
+			t.Errorf("secret after a write_only create: got %+v, want it written", raw)
+		}
+		if msgs := warnings.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "could not check whether secret (OPENAI_API_KEY) already exists") {
+			t.Errorf("warnings: got %q, want one saying the check could not be made", msgs)
+		}
+	})
+	t.Run("WriteOnlyReadableForeign", func(t *testing.T) {
+		// write_only with a credential that can read: the check still
+		// protects a foreign secret.
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.AccessMode = backends.WriteOnly })
+		if _, err := m.Put(ctx, backends.WriteRequest{Name: req.Name, Value: []byte("sk-SECRET-theirs")}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Create(ctx, req)
+		wantCode(t, "Create over a live secret (write_only)", err, backends.AlreadyExists)
+	})
+	t.Run("PrimarySecretField", func(t *testing.T) {
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.PrimarySecretName = "litellm-primary" })
+		if _, err := m.Put(ctx, backends.WriteRequest{Name: "litellm-primary", Value: []byte(`{"OPENAI_API_KEY":"sk-SECRET-theirs","OTHER":"x"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Create(ctx, req)
+		wantCode(t, "Create over a field of the primary secret", err, backends.AlreadyExists)
+		wantContains(t, "Create over a field of the primary secret", err, "primary secret (litellm-primary)", `import block id = "OPENAI_API_KEY"`)
+		// Another field is free, although the primary secret exists.
+		if _, err := s.Create(ctx, backends.WriteRequest{Name: "NEW_KEY", Value: []byte("v")}); err != nil {
+			t.Fatalf("Create of a new field: %v", err)
+		}
+		raw, _ := m.Raw("litellm-primary")
+		var fields map[string]string
+		if err := json.Unmarshal(raw.Value, &fields); err != nil || fields["OPENAI_API_KEY"] != "sk-SECRET-theirs" || fields["NEW_KEY"] != "v" {
+			t.Errorf("primary secret after the refused create: want the foreign field kept and NEW_KEY added (err %v)", err)
+		}
+	})
+}
+
+// TestRotateNeverDestroysForeign: a rename refuses a new name that holds
+// someone else's secret before writing, and the cleanup of a failed
+// read-back never deletes for good.
+func TestRotateNeverDestroysForeign(t *testing.T) {
+	ctx := context.Background()
+	noSoftDelete := backends.Caps{Write: true, Delete: true, ImmediateDelete: true}
+	for _, tc := range []struct {
+		name string
+		caps backends.Caps
+		wrap func(*backendtest.MemStore) backends.Backend
+	}{
+		{"LiteLLMWay", backendtest.AllCaps, func(m *backendtest.MemStore) backends.Backend { return failReadBack(m, "B") }},
+		{"NoSoftDelete", noSoftDelete, func(m *backendtest.MemStore) backends.Backend { return failReadBack(m, "B") }},
+		{"NativeRotator", backendtest.AllCaps, func(m *backendtest.MemStore) backends.Backend { return m.Rotating() }},
+	} {
+		t.Run(tc.name+"/NewNameTaken", func(t *testing.T) {
+			// The issue's case: A is mine, B someone else's; rename A to B
+			// (with a read-back that would fail).
+			m := backendtest.NewMemStore(tc.caps)
+			s, _ := newStore(t, tc.wrap(m), nil)
+			seed(t, s, "A", "sk-SECRET-mine")
+			if _, err := m.Put(ctx, backends.WriteRequest{Name: "B", Value: []byte("sk-SECRET-someone-elses")}); err != nil {
+				t.Fatal(err)
+			}
+			m.ResetCalls()
+			_, err := s.Rotate(ctx, "A", backends.WriteRequest{Name: "B", Value: []byte("sk-SECRET-mine")}, backends.DeleteForever)
+			wantCode(t, "Rotate to a taken name", err, backends.AlreadyExists)
+			wantContains(t, "Rotate to a taken name", err, "rotating secret (A) to (B) in memstore: old secret kept, nothing written: the new name (B) already exists", `import block id = "B"`)
+			if p, d, r := m.Calls(backendtest.MethodPut), m.Calls(backendtest.MethodDelete), m.Calls(backendtest.MethodRotate); p+d+r != 0 {
+				t.Errorf("calls (Put, Delete, Rotate): got (%d, %d, %d), want none", p, d, r)
+			}
+			if raw, ok := m.Raw("B"); !ok || raw.Deleted || string(raw.Value) != "sk-SECRET-someone-elses" {
+				t.Errorf("B: got %+v, want someone else's secret untouched", raw)
+			}
+			if raw, ok := m.Raw("A"); !ok || raw.Deleted || string(raw.Value) != "sk-SECRET-mine" {
+				t.Errorf("A: got %+v, want it kept", raw)
+			}
+		})
+	}
+	t.Run("ReadBackFailsNoSoftDelete", func(t *testing.T) {
+		// A store that can only delete for good keeps the new name and
+		// says so: it may have become someone else's since the check.
+		m := backendtest.NewMemStore(noSoftDelete)
+		s, _ := newStore(t, failReadBack(m, "B"), nil)
+		seed(t, s, "A", "sk-SECRET-mine")
+		m.ResetCalls()
+		_, err := s.Rotate(ctx, "A", backends.WriteRequest{Name: "B", Value: []byte("sk-SECRET-mine")}, backends.DeleteForever)
+		wantCode(t, "Rotate with a failing read-back", err, backends.Internal)
+		wantContains(t, "Rotate with a failing read-back", err, "old secret kept", "new name (B) was left in the store", "cannot delete it recoverably")
+		if n := m.Calls(backendtest.MethodDelete); n != 0 {
+			t.Errorf("Delete calls: got %d, want 0 (never a hard delete)", n)
+		}
+		if _, ok := m.Raw("B"); !ok {
+			t.Errorf("B: gone, want it left in the store")
+		}
+		if raw, ok := m.Raw("A"); !ok || string(raw.Value) != "sk-SECRET-mine" {
+			t.Errorf("A: got %+v, want it kept", raw)
+		}
+	})
+	t.Run("ReadBackFailsNameHeldTheValue", func(t *testing.T) {
+		// B held this very value before (an earlier rename whose apply
+		// failed): the rotation did not create it, so it leaves it.
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, failReadBack(m, "B"), nil)
+		seed(t, s, "A", "v")
+		if _, err := m.Put(ctx, backends.WriteRequest{Name: "B", Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+		m.ResetCalls()
+		_, err := s.Rotate(ctx, "A", backends.WriteRequest{Name: "B", Value: []byte("v")}, backends.DeleteForever)
+		wantContains(t, "Rotate with a failing read-back", err, "new name (B) was left as it is")
+		if n := m.Calls(backendtest.MethodDelete); n != 0 {
+			t.Errorf("Delete calls: got %d, want 0", n)
+		}
+		if raw, ok := m.Raw("B"); !ok || raw.Deleted {
+			t.Errorf("B: got %+v, want it live", raw)
+		}
+	})
+	t.Run("WriteOnlyNoReadBack", func(t *testing.T) {
+		// A write_only credential that may not read: the rename checks
+		// what it can, writes, and trusts the store's acknowledgement.
+		m := backendtest.NewMemStore(backendtest.AllCaps)
+		s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.AccessMode = backends.WriteOnly })
+		seed(t, s, "A", "sk-SECRET-mine")
+		m.ResetCalls()
+		m.FailNext(backendtest.MethodGet, 100, backendtest.ErrDenied)
+		wctx, warnings := backends.WithWarnings(ctx)
+		v, err := s.Rotate(wctx, "A", backends.WriteRequest{Name: "B", Value: []byte("sk-SECRET-mine")}, backends.DeleteSoft)
+		if err != nil {
+			t.Fatalf("write_only rename with reads denied: %v", err)
+		}
+		if raw, ok := m.Raw("B"); !ok || raw.Version != v || string(raw.Value) != "sk-SECRET-mine" {
+			t.Errorf("B: got %+v, want the value at version %s", raw, v)
+		}
+		if raw, ok := m.Raw("A"); !ok || !raw.Deleted {
+			t.Errorf("A: got %+v, want it soft-deleted", raw)
+		}
+		if len(warnings.Messages()) != 1 {
+			t.Errorf("warnings: got %q, want one saying the new name could not be checked", warnings.Messages())
+		}
+	})
 }

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
 // examplesRoot is examples/ seen from the package directory.
@@ -228,10 +230,26 @@ provider "llmsecret" {
 	return w, values
 }
 
+// createsSecret reports whether config declares an llmsecret_secret named
+// name.
+func createsSecret(config, name string) bool {
+	return regexp.MustCompile(`(?s)resource\s+"llmsecret_secret"\s+"[^"]*"\s*\{[^}]*?\bname\s*=\s*"` + regexp.QuoteMeta(name) + `"`).MatchString(config)
+}
+
 // testSnippet validates, applies and destroys one tfplugindocs snippet.
 func testSnippet(t *testing.T, src, rel string) {
 	w, values := prepareSnippet(t, src)
 	config := readTF(t, src)
+	// A create never adopts a secret that is already there (it says to
+	// import it; testImport does): a snippet that creates a seeded name
+	// starts without it.
+	for _, name := range seededNames {
+		if createsSecret(config, name) {
+			if err := localStore(t, w.path(".env")).Delete(t.Context(), name, backends.DeleteForever); err != nil {
+				t.Fatalf("unseeding %s: %v", name, err)
+			}
+		}
+	}
 
 	out := w.mustRun(values, "validate", "-no-color")
 	checkNoLeak(t, "validate", out, values)

@@ -95,8 +95,11 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"selected by the provider's `key_management_system`. Needs `key_management_settings.access_mode` " +
 			"`read_and_write` or `write_only`.\n\n" +
 			"Prefer `value_wo` + `value_wo_version`: the value is then never stored in state or shown in plans. " +
-			"Changing `name`, `prefix` or `virtual_key` (whatever changes `full_name`) rotates in place, LiteLLM's way: the new name is written, read back and " +
-			"compared, and only then is the old name deleted; if the read-back fails the old secret stays. " +
+			"A resource manages only what it wrote or imported: create refuses a name that already holds a live secret " +
+			"(import it to adopt it), except a soft-deleted one (recovered) or one holding exactly the configured value. " +
+			"Changing `name`, `prefix` or `virtual_key` (whatever changes `full_name`) rotates in place, LiteLLM's way: the new name must be free; it is " +
+			"written, read back and compared (not under `access_mode = \"write_only\"`), and only then is the old name deleted; if the read-back fails " +
+			"the old secret stays, and the new name is never deleted for good. " +
 			"Refresh detects a value changed outside Terraform and plans to write the configured one back.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -105,7 +108,11 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Secret name, e.g. `OPENAI_API_KEY`. Must not be empty, contain `..` as a path " +
-					"segment, or contain control characters; each store adds its own limits. Changing it rotates the secret.",
+					"segment, or contain control characters, and must not differ from another name only invisibly: no white " +
+					"space at either end, and no Unicode format characters (zero-width space U+200B, joiners U+200C/U+200D, " +
+					"word joiner U+2060, byte order mark U+FEFF, ...) or spaces other than U+0020 (no-break space U+00A0, ...) " +
+					"anywhere; the plan fails naming the position and the code point. Inner ASCII spaces and non-ASCII letters " +
+					"are fine. Each store adds its own limits. Changing it rotates the secret.",
 				Required:   true,
 				Validators: []validator.String{nameValidator},
 			},
@@ -575,7 +582,9 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 		return
 	}
-	version, err := r.store.Write(ctx, wr)
+	// Create refuses a name that already holds someone else's secret: the
+	// resource manages only what it wrote or what was imported.
+	version, err := r.store.Create(ctx, wr)
 	if err != nil {
 		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), "create", limit, err)
 		return

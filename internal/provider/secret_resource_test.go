@@ -218,6 +218,10 @@ func TestAccSecretResource_invalidInput(t *testing.T) {
 	}{
 		"dot-dot segment":      {`name = "a/../b"` + "\n  value = \"x\"", `path segment`},
 		"control character":    {`name = "a\u0085b"` + "\n  value = \"x\"", `control character`},
+		"trailing space":       {`name = "OPENAI_API_KEY "` + "\n  value = \"x\"", `(?s)end\s+with\s+white\s+space\s+\(U\+0020\s+at\s+byte\s+14`},
+		"no-break space":       {`name = "OPENAI\u00a0API_KEY"` + "\n  value = \"x\"", `(?s)U\+00A0\s+\(at\s+byte\s+6,\s+character\s+6\)`},
+		"zero-width space":     {`name = "OPENAI_API_KEY\u200b"` + "\n  value = \"x\"", `(?s)format\s+character\s+U\+200B\s+\(at\s+byte\s+14`},
+		"byte order mark":      {`name = "\ufeffOPENAI_API_KEY"` + "\n  value = \"x\"", `(?s)U\+FEFF\s+\(at\s+byte\s+0`},
 		"both values":          {`name = "A"` + "\n  value = \"x\"\n  value_wo = \"y\"\n  value_wo_version = 1", `(?s)only one|Invalid Attribute Combination`},
 		"no value":             {`name = "A"`, `(?s)Exactly one of these attributes must be configured`},
 		"wo without version":   {`name = "A"` + "\n  value_wo = \"y\"", `value_wo_version`},

@@ -650,7 +650,8 @@ resource "llmsecret_secret" "test" {
 					`Vault denied "create" on secret/data/DENIED_NEW`, `permission denied`,
 					`the token's policies need capability create/update on that path`),
 			},
-			// Overwriting an existing one needs "update".
+			// A create never overwrites an existing secret: it says to
+			// import it.
 			{
 				Config: p + `
 resource "llmsecret_secret" "test" {
@@ -659,8 +660,35 @@ resource "llmsecret_secret" "test" {
   value_wo_version = 1
 }
 `,
+				ExpectError: phrase(`creating secret (SEEDED_KEY) in hashicorp_vault: it already exists`, `import block id = "SEEDED_KEY"`),
+			},
+			// Imported, overwriting it needs "update".
+			{
+				Config: p + `
+import {
+  to = llmsecret_secret.test
+  id = "SEEDED_KEY"
+}
+
+resource "llmsecret_secret" "test" {
+  name             = "SEEDED_KEY"
+  value_wo         = "sk-denied-0001"
+  value_wo_version = 1
+}
+`,
 				ExpectError: phrase(`secret (SEEDED_KEY) in hashicorp_vault`,
 					`Vault denied "update" on secret/data/SEEDED_KEY`, `capability create/update`),
+			},
+			// Forget it again: this token may not delete either.
+			{
+				Config: p + `
+removed {
+  from = llmsecret_secret.test
+  lifecycle {
+    destroy = false
+  }
+}
+`,
 			},
 		},
 	})
@@ -686,7 +714,6 @@ func TestAccVaultSecret_namesLiteLLMCannotAddress(t *testing.T) {
 		{"OPENAI_API_KEY?v=2", `"?" starts the URL's query string`},
 		{"team/key#1", `"#" starts the URL's fragment`},
 		{"discount-100%", `"%" starts a percent-escape`},
-		{"OPENAI_API_KEY ", "white space at its start or end"},
 	} {
 		steps = append(steps, resource.TestStep{
 			Config: p + fmt.Sprintf(`
@@ -700,6 +727,19 @@ resource "llmsecret_secret" "test" {
 			ExpectError: phrase("hashicorp_vault", "secret name", strconv.Quote(tc.name), tc.rule),
 		})
 	}
+	// White space at either end is refused for every store, by the shared
+	// name rules.
+	steps = append(steps, resource.TestStep{
+		Config: p + `
+resource "llmsecret_secret" "test" {
+  name             = "OPENAI_API_KEY "
+  value_wo         = "sk-never-written-0001"
+  value_wo_version = 1
+}
+`,
+		PlanOnly:    true,
+		ExpectError: phrase("secret name", strconv.Quote("OPENAI_API_KEY "), "must not end with white space (U+0020 at byte 14"),
+	})
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

@@ -665,6 +665,12 @@ var RefusedNames = []string{
 	"a\u009fb",
 	"a\u2028b",
 	"a\u2029b",
+	" leading-space",
+	"trailing-space ",
+	"a\u00a0b",
+	"a\u200bb",
+	"\ufeffa",
+	"a\u2060b",
 }
 
 func testRefusedNames(t *testing.T, newHarness HarnessMaker) {
@@ -736,12 +742,25 @@ func testRotate(t *testing.T, newHarness HarnessMaker) {
 
 // checkRotationKeptOld asserts the state after a failed rotation: the old
 // secret still holds oldValue and nothing is left under newName.
-func (f *fixture) checkRotationKeptOld(oldName, oldValue, newName string) {
+// checkRotationKeptOld checks a rotation that failed after writing the new
+// name (which was free): the old secret is kept, and the new name is deleted
+// again recoverably where the store can soft-delete, else left in the store
+// (never deleted for good) with rotErr saying so.
+func (f *fixture) checkRotationKeptOld(oldName, oldValue, newName string, rotErr error) {
 	f.t.Helper()
 	clean := f.store(nil, rw(), nil)
 	f.checkValue(clean, oldName, oldValue)
 	_, err := clean.Find(f.ctx, newName)
-	wantCode(f.t, "Find(new) after a failed rotation", err, backends.NotFound)
+	if f.caps.Delete && f.caps.SoftDelete {
+		wantCode(f.t, "Find(new) after a failed rotation", err, backends.NotFound)
+		return
+	}
+	if err != nil {
+		f.t.Errorf("Find(new) after a failed rotation on a store without soft delete: got %v, want the new name left in the store (never deleted for good)", err)
+	}
+	if !strings.Contains(rotErr.Error(), "left in the store") {
+		f.t.Errorf("failed rotation on a store without soft delete: got %q, want it to say the new name was left in the store", rotErr)
+	}
 }
 
 func testRotateReadBackFails(t *testing.T, newHarness HarnessMaker) {
@@ -753,10 +772,19 @@ func testRotateReadBackFails(t *testing.T, newHarness HarnessMaker) {
 	const oldValue, newValue = "sk-SECRET-old-rbf", "sk-SECRET-new-rbf"
 	var mu sync.Mutex
 	failed := false
+	written := false
 	fb := &faultyBackend{Backend: f.b}
+	fb.put = func(ctx context.Context, req backends.WriteRequest) (string, error) {
+		v, err := f.b.Put(ctx, req)
+		mu.Lock()
+		written = written || req.Name == newName
+		mu.Unlock()
+		return v, err
+	}
 	fb.get = func(ctx context.Context, name string) (*backends.Secret, error) {
 		mu.Lock()
-		fail := name == newName && !failed
+		// The read-back, not the check that the new name is free.
+		fail := name == newName && written && !failed
 		failed = failed || fail
 		mu.Unlock()
 		if fail {
@@ -773,7 +801,10 @@ func testRotateReadBackFails(t *testing.T, newHarness HarnessMaker) {
 	}
 	wantCode(t, "Rotate with a failing read-back", err, backends.Internal)
 	noLeak(t, "Rotate with a failing read-back", err, oldValue, newValue)
-	f.checkRotationKeptOld(oldName, oldValue, newName)
+	if !failed {
+		t.Errorf("the read-back of the new name never happened")
+	}
+	f.checkRotationKeptOld(oldName, oldValue, newName, err)
 }
 
 func testRotateReadBackDiffers(t *testing.T, newHarness HarnessMaker) {
@@ -800,7 +831,7 @@ func testRotateReadBackDiffers(t *testing.T, newHarness HarnessMaker) {
 	}
 	wantCode(t, "Rotate with a read-back that differs", err, backends.FailedPrecondition)
 	noLeak(t, "Rotate with a read-back that differs", err, oldValue, newValue, tampered)
-	f.checkRotationKeptOld(oldName, oldValue, newName)
+	f.checkRotationKeptOld(oldName, oldValue, newName, err)
 }
 
 func testRotateWriteFails(t *testing.T, newHarness HarnessMaker) {
@@ -823,7 +854,10 @@ func testRotateWriteFails(t *testing.T, newHarness HarnessMaker) {
 	_, err := s.Rotate(f.ctx, oldName, backends.WriteRequest{Name: newName, Value: []byte(newValue)}, backends.DeleteForever)
 	wantCode(t, "Rotate with a failing write", err, backends.PermissionDenied)
 	noLeak(t, "Rotate with a failing write", err, oldValue, newValue)
-	f.checkRotationKeptOld(oldName, oldValue, newName)
+	clean := f.store(nil, rw(), nil)
+	f.checkValue(clean, oldName, oldValue)
+	_, err = clean.Find(f.ctx, newName)
+	wantCode(t, "Find(new) after a rotation whose write failed", err, backends.NotFound)
 }
 
 const concurrency = 50

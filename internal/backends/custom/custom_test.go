@@ -189,6 +189,7 @@ func TestNamesAreOneEncodedSegment(t *testing.T) {
 		"PUT /secrets/team%2Fllm%2FKEY%20A",
 		"PUT /secrets/%2E",
 		"PUT /secrets/a%3Fb=1%23c",
+		"GET /secrets/new%2Fname", // the check that the new name is free
 		"POST /secrets/old%2Fname/rotate",
 	}
 	mu.Lock()

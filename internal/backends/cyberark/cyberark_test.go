@@ -295,6 +295,9 @@ func TestVariablePolicyQuoting(t *testing.T) {
 	fake := conjurtest.New(t, conjurtest.Options{})
 	s := newStore(t, adminOptions(fake))
 	for _, name := range hostileNames {
+		if backends.ValidateName(name) != nil {
+			continue // an invisible difference: refused before any policy is built
+		}
 		mustWrite(t, s, name, "v-"+name)
 		if !fake.Declared(name) {
 			t.Errorf("variable %q not declared by the policy %q", name, fake.Policies())
