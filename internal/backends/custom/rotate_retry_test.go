@@ -84,18 +84,24 @@ func TestRotateRefusedBeforeRotatingIsRetried(t *testing.T) {
 	}
 }
 
-// A rotate of an old name that does not exist, to a new name that does not
-// hold the value, still fails as not found: the check never turns a real
-// failure into a success.
+// A rotate of an old name that does not exist still fails as not found: the
+// check never turns a real failure into a success. A new name that already
+// holds someone else's value is refused before any rotate, untouched.
 func TestRotateOfMissingNameStillFails(t *testing.T) {
 	ctx := context.Background()
 	s, _ := retryingStore(t)
-	if _, err := s.Write(ctx, backends.WriteRequest{Name: "NEW_KEY", Value: []byte("sk-other")}); err != nil {
-		t.Fatal(err)
-	}
 	_, err := s.Rotate(ctx, "NO_SUCH_KEY", backends.WriteRequest{Name: "NEW_KEY", Value: []byte("sk-new")}, backends.DeleteForever)
 	wantCode(t, "Rotate of a missing name", err, backends.NotFound)
-	if got, err := s.Find(ctx, "NEW_KEY"); err != nil || string(got.Value) != "sk-other" {
-		t.Errorf("NEW_KEY after a failed rotate: got %v, %v; want sk-other untouched", got, err)
+	if got, err := s.Find(ctx, "NEW_KEY"); backends.CodeOf(err) != backends.NotFound {
+		t.Errorf("NEW_KEY after a failed rotate: got %v, %v; want nothing written", got, err)
+	}
+
+	if _, err := s.Write(ctx, backends.WriteRequest{Name: "TAKEN_KEY", Value: []byte("sk-other")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Rotate(ctx, "NO_SUCH_KEY", backends.WriteRequest{Name: "TAKEN_KEY", Value: []byte("sk-new")}, backends.DeleteForever)
+	wantCode(t, "Rotate onto a taken name", err, backends.AlreadyExists)
+	if got, err := s.Find(ctx, "TAKEN_KEY"); err != nil || string(got.Value) != "sk-other" {
+		t.Errorf("TAKEN_KEY after a refused rotate: got %v, %v; want sk-other untouched", got, err)
 	}
 }
