@@ -31,8 +31,12 @@ func TestLoad_vaultUnreachableFailsFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The address the provider uses: a proxy to Vault that closes its
-	// listener and every connection once the first secret write answered.
+	// The address the provider uses: a proxy to Vault that shuts down once
+	// the first secret write answered: it stops accepting connections and
+	// closes idle ones, and the requests it is serving get their answers
+	// (a write whose answer is lost as the store dies cannot be known to
+	// exist: it stays out of state, and the next apply adopts it, since it
+	// holds the value that apply writes).
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +47,7 @@ func TestLoad_vaultUnreachableFailsFast(t *testing.T) {
 	proxy.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rp.ServeHTTP(w, r)
 		if (r.Method == http.MethodPut || r.Method == http.MethodPost) && strings.Contains(r.URL.Path, "/data/") {
-			once.Do(func() { go func() { _ = proxy.Close() }() })
+			once.Do(func() { go func() { _ = proxy.Shutdown(context.Background()) }() })
 		}
 	})
 	go func() { _ = proxy.Serve(ln) }()
