@@ -172,7 +172,7 @@ func (s *Store) validateStoreName(fullName string) error {
 	}
 	if v, ok := s.b.(NameValidator); ok {
 		if err := v.ValidateName(fullName); err != nil {
-			// SPEC 5: the error names the store and the rule, and a name
+			// DESIGN.md, Names: the error names the store and the rule, and a name
 			// the store refuses is always InvalidArgument (never retried).
 			if !strings.Contains(err.Error(), s.Kind()) {
 				return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)

@@ -1,6 +1,6 @@
 package e2e
 
-// SPEC section 6 on every store: TestLeak_traceLogs covers the local store
+// DESIGN.md, Secrets never leak, on every store: TestLeak_traceLogs covers the local store
 // in depth; this test runs the same lifecycle at TF_LOG=TRACE against each
 // store's test server (started in this process on loopback, reached by the
 // provider process through the endpoint override of its block, with the

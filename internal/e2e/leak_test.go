@@ -1,6 +1,6 @@
 package e2e
 
-// SPEC section 6: no secret value in logs (any TF_LOG level), in error
+// DESIGN.md, Secrets never leak: no secret value in logs (any TF_LOG level), in error
 // messages, in plan output or, with value_wo, in state. The in-process
 // acceptance tests cannot see what the CLI and the plugin print at TRACE, so
 // this test runs the real CLI at the most verbose level through a whole

@@ -70,7 +70,7 @@ func (c stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	}
 }
 
-// nameValidator applies the shared name rules (SPEC section 5) at validate
+// nameValidator applies the shared name rules (DESIGN.md, Names) at validate
 // time, before the provider is configured; store limits follow at plan.
 var nameValidator = stringCheck{
 	desc:    "must not be empty, contain \"..\" as a path segment, contain control characters, start or end with white space, or contain invisible characters (Unicode format characters such as zero-width spaces, or spaces other than U+0020)",

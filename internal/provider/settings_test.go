@@ -19,7 +19,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
 )
 
-// Acceptance tests of key_management_settings (SPEC section 2), on the local
+// Acceptance tests of key_management_settings (DESIGN.md, Settings), on the local
 // store.
 
 // settingsSecretConfig is one llmsecret_secret written with value_wo.

@@ -1,5 +1,5 @@
 // Package awsconfig is the configuration block that the aws_secret_manager
-// and aws_kms stores share (SPEC section 4a): region, endpoint override,
+// and aws_kms stores share (the attributes of the aws_secret_manager and aws_kms blocks): region, endpoint override,
 // credentials and role assumption, turned into one aws.Config with the SDK's
 // own retries switched off. It also classifies the errors every AWS service
 // returns (throttling, 5xx, transport failures, credentials), so each store's

@@ -15,7 +15,7 @@
 // # Names and values
 //
 // Names are Secrets Manager names: 1 to 512 ASCII letters, digits and
-// /_+=.@- characters. Other names (SPEC allows "a?b=1" and "a: b") are
+// /_+=.@- characters. Other names (the shared rules allow "a?b=1" and "a: b") are
 // refused before any call, naming the store and the rule. Values must be
 // UTF-8 text (Caps.Binary is false): LiteLLM reads SecretString. A secret
 // written by someone else with SecretBinary only is FailedPrecondition, since

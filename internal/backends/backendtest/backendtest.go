@@ -2,7 +2,7 @@
 //
 //	func TestConformance(t *testing.T) { backendtest.RunConformanceTests(t, newHarness) }
 //
-// Each behaviour of SPEC sections 2, 3 and 5 that a store can show is one
+// Each behaviour of DESIGN.md's Settings, Objects and Names that a store can show is one
 // subtest. Subtests go through *backends.Store, as provider code does, so they
 // check the store and the layer together, and they assert error codes, never
 // only err != nil. Each subtest makes its own harness, uses names with a
@@ -62,10 +62,10 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 		{"DeleteMissing", testDeleteMissing},
 		{"SoftDeleteRecreate", testSoftDeleteRecreate},
 		{"SoftDeleteThenDeleteForever", testSoftDeleteThenForever},
-		// Names (SPEC 5).
+		// Names (DESIGN.md, Names).
 		{"AllowedNames", testAllowedNames},
 		{"RefusedNames", testRefusedNames},
-		// Rotation (SPEC 3).
+		// Rotation (DESIGN.md, Objects).
 		{"Rotate", testRotate},
 		{"RotateReadBackFails", testRotateReadBackFails},
 		{"RotateReadBackDiffers", testRotateReadBackDiffers},
@@ -73,7 +73,7 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 		// Concurrency.
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentPrimaryWriters", testConcurrentPrimaryWriters},
-		// Settings (SPEC 2).
+		// Settings (DESIGN.md, Settings).
 		{"AccessModeReadOnly", testReadOnly},
 		{"AccessModeWriteOnly", testWriteOnly},
 		{"HostedKeys", testHostedKeys},
@@ -545,7 +545,7 @@ func testSoftDeleteRecreate(t *testing.T, newHarness HarnessMaker) {
 	_, err = s.Lookup(f.ctx, name, name)
 	wantCode(t, "Lookup after soft delete", err, backends.NotFound)
 
-	// SPEC 3: creating a name that exists only as soft-deleted recovers or
+	// DESIGN.md, Objects: creating a name that exists only as soft-deleted recovers or
 	// overwrites it, never a hard failure.
 	v, err := s.Write(f.ctx, backends.WriteRequest{Name: name, Value: []byte("after recreate")})
 	if err != nil {
@@ -595,7 +595,7 @@ func testSoftDeleteThenForever(t *testing.T, newHarness HarnessMaker) {
 	f.checkValue(s, name, "written after purge")
 }
 
-// allowedNames are accepted by the shared rules (SPEC 5). Each builds a
+// allowedNames are accepted by the shared rules (DESIGN.md, Names). Each builds a
 // unique name that keeps the shape under test.
 var allowedNames = []struct {
 	label string
@@ -619,7 +619,7 @@ func testAllowedNames(t *testing.T, newHarness HarnessMaker) {
 		t.Run(tc.label, func(t *testing.T) {
 			name := f.track(tc.build(f.uniq))
 			if err := backends.ValidateName(name); err != nil {
-				t.Fatalf("ValidateName(%q): got %v, want nil (SPEC 5 allows it)", name, err)
+				t.Fatalf("ValidateName(%q): got %v, want nil (the shared name rules allow it)", name, err)
 			}
 			if f.refusedByStore(s, name) {
 				return // the store's own rule; checked to be InvalidArgument naming the store
@@ -646,7 +646,7 @@ func testAllowedNames(t *testing.T, newHarness HarnessMaker) {
 	}
 }
 
-// RefusedNames are refused by the shared rules (SPEC 5), exported for the
+// RefusedNames are refused by the shared rules (DESIGN.md, Names), exported for the
 // layer's unit tests.
 var RefusedNames = []string{
 	"",
