@@ -91,32 +91,18 @@ func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 			"Credentials are used: the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default " +
 			"login`, or the metadata server on Google Cloud. Conflicts with `access_token`.")
 		attrs["location"] = schema.StringAttribute{
-			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`: secrets are then " +
-				"`projects/<project>/locations/<location>/secrets/<name>`, reached through the regional endpoint " +
-				"`secretmanager.<location>.rep.googleapis.com` unless `endpoint` is set. Unset: global secrets with " +
-				"automatic replication. **LiteLLM cannot read regional secrets**: its reader accesses only " +
-				"`projects/<project>/secrets/<name>/versions/latest` (global), so with `location` set the gateway " +
-				"never finds what this provider writes and silently falls back to its process environment. Setting " +
-				"it raises a warning at plan.",
+			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`; unset: global secrets. " +
+				"**LiteLLM cannot read regional secrets** (a warning at plan); see the [guide](guides/google_secret_manager.md).",
 			Optional:   true,
 			Validators: []validator.String{regionalSecretsWarning{}},
 		}
-		return nested("Google Secret Manager. A secret name is the secret ID: letters, digits, `_` and `-`, at most "+
-			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. "+
-			"A write creates the secret, then adds a version (when that first version fails, the secret it just created is "+
-			"removed again, so no empty secret is left); `version` is the "+
-			"version number. Reads access `versions/latest`. Tags become labels, under Google's rules (at most 64; keys "+
-			"start with a lowercase letter; keys and values of lowercase letters, digits, `_` and `-`, at most 63 "+
-			"characters), checked at plan time; the description becomes the annotation `description`. "+
-			"`deletion_policy = \"soft_delete\"` disables the latest version and keeps the secret.", attrs)
+		return nested("Google Secret Manager, global secrets, as LiteLLM reads them. See the "+
+			"[Google Secret Manager guide](guides/google_secret_manager.md) for names, labels and deletion.", attrs)
 	}
 	attrs["key_name"] = str("Symmetric crypto key, `projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>` (not a key " +
 		"version). Falls back to `GOOGLE_KMS_RESOURCE_NAME` (LiteLLM's variable). Required from one of them.")
-	return nested("Google Cloud KMS. Holds no secrets: `llmsecret_secret` encrypts its value with the key and sets "+
-		"`ciphertext` (standard base64) for the gateway's environment; the data source and ephemeral resource decrypt "+
-		"a ciphertext (from `ciphertext`, else from the environment variable called `name`) as LiteLLM does: it must "+
-		"be exactly canonical standard base64, nothing trimmed (LiteLLM refuses anything else and uses the "+
-		"variable's text undecrypted), checked before any call; the plaintext is returned untrimmed.", attrs)
+	return nested("Google Cloud KMS: holds no secrets; `llmsecret_secret` encrypts its value into `ciphertext` for "+
+		"the gateway's environment. See the [Google Cloud KMS guide](guides/google_kms.md).", attrs)
 }
 
 // regionalSecretsWarning warns, at validate and plan time, that LiteLLM
