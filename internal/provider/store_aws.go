@@ -118,9 +118,8 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			"`AWS_SHARED_CREDENTIALS_FILE`; `~/.aws/config` and `~/.aws/credentials` by default), with its SSO, " +
 			"`credential_process` and `role_arn` settings. Falls back to `AWS_PROFILE`."),
 		"access_key": schema.StringAttribute{
-			MarkdownDescription: "Static access key ID; set with `secret_key`. Without them, the SDK's default chain " +
-				"runs: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, web identity from " +
-				"`AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, the profile, then ECS and EC2 instance roles.",
+			MarkdownDescription: "Static access key ID; set with `secret_key`. Without them, the AWS SDK's default " +
+				"credential chain runs (environment, web identity, profile, instance roles).",
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("secret_key"))},
 		},

@@ -69,27 +69,19 @@ func buildGoogleKMS(ctx context.Context, block types.Object, lookupEnv func(stri
 
 func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 	attrs := map[string]schema.Attribute{
-		"credentials": sensitive("Credentials JSON (a service account key, authorized user, external account or " +
-			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
-			"`GOOGLE_CREDENTIALS`. Without `credentials` or `access_token`, Application Default Credentials are used: " +
-			"the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default login`, or the " +
-			"metadata server on Google Cloud. Conflicts with `access_token`."),
+		"credentials": sensitive("Credentials JSON, as its content or the path of a file. Falls back to " +
+			"`GOOGLE_CREDENTIALS`, then Application Default Credentials; conflicts with `access_token`."),
 		"access_token": sensitive("OAuth2 access token, sent as is (it is not refreshed). Falls back to " +
 			"`GOOGLE_OAUTH_ACCESS_TOKEN`. Takes precedence over credentials from the environment; conflicts with `credentials`."),
-		"endpoint": str("Service endpoint override (Private Service Connect, an emulator). `host:port` or " +
-			"`https://host[:port]` is reached over TLS with the credentials above (port 443 by default); " +
-			"`http://host[:port]`, or a loopback host (`localhost`, `127.0.0.1`, `[::1]`) without a scheme, in plain " +
-			"text without credentials."),
+		"endpoint": str("Service endpoint override (Private Service Connect, an emulator); `http://` and loopback " +
+			"addresses are reached in plain text without credentials."),
 	}
 	if secretManager {
 		attrs["project_id"] = str("Project that holds the secrets (ID or number). Falls back to " +
 			"`GOOGLE_SECRET_MANAGER_PROJECT_ID` (LiteLLM's variable), then `GOOGLE_CLOUD_PROJECT`. Required from one of them.")
-		attrs["credentials"] = sensitive("Credentials JSON (a service account key, authorized user, external account or " +
-			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
-			"`GOOGLE_CREDENTIALS`, then to `GCS_PATH_SERVICE_ACCOUNT` (LiteLLM's variable: the path of a service " +
-			"account JSON file), both after `GOOGLE_OAUTH_ACCESS_TOKEN`. Without any of them, Application Default " +
-			"Credentials are used: the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default " +
-			"login`, or the metadata server on Google Cloud. Conflicts with `access_token`.")
+		attrs["credentials"] = sensitive("Credentials JSON, as its content or the path of a file. Falls back to " +
+			"`GOOGLE_CREDENTIALS`, then LiteLLM's `GCS_PATH_SERVICE_ACCOUNT`, then Application Default Credentials; " +
+			"conflicts with `access_token`.")
 		attrs["location"] = schema.StringAttribute{
 			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`; unset: global secrets. " +
 				"**LiteLLM cannot read regional secrets** (a warning at plan); see the [guide](guides/google_secret_manager.md).",
