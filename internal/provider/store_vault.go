@@ -94,14 +94,6 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 	}, nil
 }
 
-// vaultPolicyDoc is the policy paragraph of the block's description, with
-// mount "secret" and no path prefix.
-const vaultPolicyDoc = "The token's policies need, per operation: read a secret: `read` on `secret/data/<name>`; write: `read` on " +
-	"`secret/metadata/<name>` (check-and-set) and `secret/data/<name>` (the fields kept), and `create` (new secret) or `update` (existing) on " +
-	"`secret/data/<name>`, plus `update` on `secret/metadata/<name>` when `description` or `tags` change; " +
-	"`deletion_policy = \"delete\"`: `delete` on `secret/metadata/<name>`; `soft_delete`: `delete` on " +
-	"`secret/data/<name>`. A refused request fails naming the path and the missing capability."
-
 func vaultSchema() schema.SingleNestedAttribute {
 	return nested("HashiCorp Vault (or HCP Vault), KV version 2, as LiteLLM's `hashicorp_vault` reads it. Every attribute "+
 		"falls back to LiteLLM's `HCP_VAULT_*` variable, then Vault's own, so the block can be left out; names, "+
