@@ -1,3 +1,4 @@
+# Fragment: provider blocks for two configurations (used with required_providers as in Getting started).
 # The embedded default store: a dotenv file beside the configuration.
 provider "llmsecret" {
   key_management_system = "local"

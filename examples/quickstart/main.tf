@@ -3,7 +3,8 @@
 terraform {
   required_providers {
     llmsecret = {
-      source = "llmsecret/llmsecret"
+      source  = "llmsecret/llmsecret"
+      version = "~> 0.1"
     }
   }
 }

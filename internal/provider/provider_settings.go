@@ -52,11 +52,8 @@ func settingsSchema() schema.SingleNestedAttribute {
 				Optional: true,
 			},
 			"primary_secret_name": schema.StringAttribute{
-				MarkdownDescription: "`aws_secret_manager` only: LiteLLM reads a primary secret only from AWS Secrets " +
-					"Manager, so on every other store it is refused when the provider is configured. " +
-					"When set, every name lives as a field of ONE JSON object stored under this name. " +
-					"One store read serves every read of a run; writes are serialised read-modify-writes of the object, so " +
-					"parallel writes never lose a field. Values must be UTF-8 text.",
+				MarkdownDescription: "`aws_secret_manager` only: every name lives as a field of one JSON object stored under " +
+					"this name, which LiteLLM reads. See the [AWS Secrets Manager guide](guides/aws_secret_manager.md).",
 				Optional: true,
 			},
 			"description": schema.StringAttribute{
@@ -143,13 +140,8 @@ type storeTimeouts struct {
 
 func timeoutsSchema() schema.SingleNestedAttribute {
 	return schema.SingleNestedAttribute{
-		MarkdownDescription: "How long the provider waits for the store, and how often it tries again. Every store call " +
-			"is retried with exponential backoff and jitter when the store throttles (HTTP 429, honouring " +
-			"`Retry-After`), fails transiently (5xx, a dropped or reset connection) or does not answer within " +
-			"`per_call`; other errors are reported at once, naming the store, the secret and what the store said. " +
-			"A write retried after its answer was lost writes the same value under the same name again, never a " +
-			"second secret; stores that keep versions may keep it as one more version (AWS Secrets Manager's client " +
-			"request token avoids even that). A resource's own `timeouts` block overrides `default` for that resource.",
+		MarkdownDescription: "How long the provider waits for the store, and how often it tries again; a resource's own " +
+			"`timeouts` block overrides `default`. See [Retries and timeouts](#retries-and-timeouts).",
 		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"default": schema.StringAttribute{

@@ -148,16 +148,9 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 
 // kmsCiphertextDescription documents ciphertext on the data source and the
 // ephemeral resource.
-const kmsCiphertextDescription = "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt " +
-	"(`aws_kms` also takes the `aws_kms/`-prefixed form of `use_aws_kms_env_value`). When unset, the ciphertext " +
-	"is read from the process environment as LiteLLM reads it: the variable called `name`, and for `aws_kms`, " +
-	"when that is unset, `LITELLM_SECRET_AWS_KMS_<name>` (LiteLLM's `USE_AWS_KMS` start-up variable). " +
-	"Under `access_mode = \"write_only\"`, or for a name outside `hosted_keys`, LiteLLM does not decrypt, and " +
-	"neither does the read: the variable `name` is returned as it is. The value is what LiteLLM gets: " +
-	"`aws_kms` plaintexts are stripped of surrounding whitespace (Python's `str.strip`), `google_kms` plaintexts " +
-	"are not; a `google_kms` ciphertext must be exactly canonical base64 (no surrounding whitespace), which " +
-	"LiteLLM checks before decrypting. A warning says when a value works on one LiteLLM path only (an " +
-	"`aws_kms/` prefix in the variable `name`) or is a Python boolean literal LiteLLM turns into a boolean."
+const kmsCiphertextDescription = "KMS stores (`aws_kms`, `google_kms`) only: the base64 ciphertext to decrypt; " +
+	"unset, the environment variable called `name` is read, as LiteLLM reads it. See Decrypting in the " +
+	"[AWS KMS](../guides/aws_kms.md#decrypting) and [Google Cloud KMS](../guides/google_kms.md#decrypting) guides."
 
 func versionValue(v string) types.String {
 	if v == "" {

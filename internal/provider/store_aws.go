@@ -118,9 +118,8 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			"`AWS_SHARED_CREDENTIALS_FILE`; `~/.aws/config` and `~/.aws/credentials` by default), with its SSO, " +
 			"`credential_process` and `role_arn` settings. Falls back to `AWS_PROFILE`."),
 		"access_key": schema.StringAttribute{
-			MarkdownDescription: "Static access key ID; set with `secret_key`. Without them, the SDK's default chain " +
-				"runs: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, web identity from " +
-				"`AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`, the profile, then ECS and EC2 instance roles.",
+			MarkdownDescription: "Static access key ID; set with `secret_key`. Without them, the AWS SDK's default " +
+				"credential chain runs (environment, web identity, profile, instance roles).",
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("secret_key"))},
 		},
@@ -151,8 +150,6 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 		"sts_endpoint": str("STS endpoint URL for role assumption. Falls back to `AWS_ENDPOINT_URL_STS`, then " +
 			"`AWS_ENDPOINT_URL`."),
 	}
-	const retries = " The AWS SDK's own retries are off: the provider retries throttling and 5xx answers itself, " +
-		"with backoff and `Retry-After`, as the single retry budget."
 	if secretsManager {
 		attrs["kms_key_id"] = str("KMS key (ID, ARN or alias) that encrypts secrets this provider creates; the " +
 			"account's `aws/secretsmanager` key when unset. Existing secrets keep their key.")
@@ -175,18 +172,14 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			Optional:   true,
 			Validators: []validator.Int64{int64validator.Between(awssm.MinRecoveryWindowInDays, awssm.MaxRecoveryWindowInDays)},
 		}
-		return nested("AWS Secrets Manager (`key_management_system = \"aws_secret_manager\"`): one secret per name, "+
-			"the value in `SecretString`. Names are 1 to 512 ASCII letters, digits and `/_+=.@-`. "+
-			"`llmsecret_secrets` reads up to 20 names per `BatchGetSecretValue` call."+retries, attrs)
+		return nested("AWS Secrets Manager: one secret per name, the value in `SecretString`. See the "+
+			"[AWS Secrets Manager guide](guides/aws_secret_manager.md) for names, permissions and deletion.", attrs)
 	}
 	attrs["key_id"] = str("KMS key that encrypts (`llmsecret_secret` sets `ciphertext`): key ID, key ARN, alias " +
 		"name (`alias/...`) or alias ARN. Decrypting needs no key (a ciphertext names its key); when `key_id` is set, " +
 		"a ciphertext made with another key is refused.")
-	return nested("AWS KMS (`key_management_system = \"aws_kms\"`): holds no secrets. `llmsecret_secret` encrypts "+
-		"its value (no encryption context) and sets `ciphertext`, the bare base64 LiteLLM's `key_management_system: "+
-		"aws_kms` decrypts from the variable `full_name`, and `use_aws_kms_env_name` / `use_aws_kms_env_value`, the "+
-		"variable LiteLLM's `USE_AWS_KMS=True` start-up path decrypts. The data source and ephemeral resource decrypt "+
-		"as LiteLLM does (see their `ciphertext`). A ciphertext LiteLLM cannot decode as base64 is refused before any call."+retries, attrs)
+	return nested("AWS KMS: holds no secrets; `llmsecret_secret` encrypts its value into `ciphertext` for the "+
+		"gateway's environment. See the [AWS KMS guide](guides/aws_kms.md).", attrs)
 }
 
 // setUseAWSKMSEnv sets use_aws_kms_env_name and use_aws_kms_env_value of m

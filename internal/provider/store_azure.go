@@ -49,19 +49,8 @@ func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) 
 }
 
 func azureSchema() schema.SingleNestedAttribute {
-	return nested("The `azure_key_vault` store: secrets of one Azure Key Vault, through azsecrets and azidentity. "+
-		"The credential is, in this order: `use_managed_identity`, `use_workload_identity`, `use_cli`, a client "+
-		"secret, a client certificate, else the `DefaultAzureCredential` chain (environment, workload identity, "+
-		"managed identity, Azure CLI, Azure Developer CLI). "+
-		"Names are stored exactly as written, because LiteLLM reads a Key Vault secret by the name its config "+
-		"gives, unmapped: a name must be 1-127 ASCII letters, digits and `-`, and any other name is refused at plan "+
-		"with the Key Vault spelling to use instead (`OPENAI_API_KEY` is refused: name it `OPENAI-API-KEY` and "+
-		"reference it in LiteLLM as `os.environ/OPENAI-API-KEY`). A prefix joined with `/` is refused the same way. "+
-		"`description` is stored as the secret's content type; at most 15 tags. "+
-		"Creating a name that is soft-deleted recovers it, then writes; `deletion_policy = \"delete\"` deletes and "+
-		"purges (a vault with purge protection keeps it soft-deleted, with a warning in the log). "+
-		"TLS trusts the system roots plus the PEM bundle in `SSL_CERT_FILE`; `AZURE_AUTHORITY_HOST` selects "+
-		"the Microsoft Entra authority (sovereign clouds, Azure Stack).",
+	return nested("Azure Key Vault secrets. Names are stored as written (letters, digits and `-`, as LiteLLM reads them); "+
+		"credentials, tags and deletion are in the [Azure Key Vault guide](guides/azure_key_vault.md).",
 		map[string]schema.Attribute{
 			"vault_url": str("Vault URL, e.g. `https://myvault.vault.azure.net/`. Falls back to `AZURE_KEY_VAULT_URI` " +
 				"(LiteLLM's variable); required from one of them."),

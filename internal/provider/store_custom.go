@@ -57,13 +57,8 @@ func buildCustom(ctx context.Context, block types.Object, _ func(string) (string
 
 func customSchema() schema.SingleNestedAttribute {
 	other := func(name string) path.Expression { return path.MatchRelative().AtParent().AtName(name) }
-	return nested("A store of your own over one of two documented contracts (see the custom store guide): HTTP "+
-		"(`url`, `headers`, `timeout`; the contract is published as `docs/custom-store-openapi.yaml`) or exec "+
-		"(`command`: one process per operation, a JSON request on stdin and a JSON answer on stdout, like a "+
-		"credential helper). Set exactly one of `url` and `command`. At configure time the provider asks the store "+
-		"which operations it supports (`get` is required; `put`, `delete`, `rotate`, `health` are optional); a "+
-		"`llmsecret_secret` on a store without `put`, or `deletion_policy = \"delete\"` on a store without "+
-		"`delete`, is refused at plan. A store that does not answer the capabilities call is read-only.",
+	return nested("A store of your own behind the HTTP (`url`) or exec (`command`) contract; set exactly one. See the "+
+		"[custom store guide](guides/custom.md).",
 		map[string]schema.Attribute{
 			"url": schema.StringAttribute{
 				MarkdownDescription: "Base URL of the HTTP contract, e.g. `https://secrets.internal/llm`. Secrets are " +

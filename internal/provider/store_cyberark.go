@@ -60,12 +60,8 @@ func buildCyberArk(ctx context.Context, block types.Object, lookupEnv func(strin
 }
 
 func cyberarkSchema() schema.SingleNestedAttribute {
-	return nested("CyberArk Conjur (Secrets Manager, self-hosted), through its REST API. A secret is a Conjur "+
-		"variable; a write declares it first by loading `- !variable <name>` into `policy_branch` (POST, append "+
-		"only), then adds the value as a new version. Conjur has no API to delete a variable, so `llmsecret_secret` "+
-		"defaults to `deletion_policy = \"abandon\"` here and refuses `delete` at plan. Names are percent-encoded "+
-		"in URLs exactly as LiteLLM encodes them (`urllib.parse.quote(name, safe=\"\")`, `/` included). Access tokens (8 minutes) are cached and renewed before they expire. Every "+
-		"attribute falls back to an environment variable: LiteLLM's `CYBERARK_*` first, then Conjur's own `CONJUR_*`.",
+	return nested("CyberArk Conjur variables, through its REST API. Every attribute falls back to LiteLLM's `CYBERARK_*` "+
+		"variable, then Conjur's `CONJUR_*`; see the [CyberArk Conjur guide](guides/cyberark.md).",
 		map[string]schema.Attribute{
 			"url": str("Conjur appliance URL, e.g. `https://conjur.example.com`. Falls back to `CYBERARK_API_BASE`, " +
 				"then `CONJUR_APPLIANCE_URL`. Required."),

@@ -69,54 +69,32 @@ func buildGoogleKMS(ctx context.Context, block types.Object, lookupEnv func(stri
 
 func googleSchema(secretManager bool) schema.SingleNestedAttribute {
 	attrs := map[string]schema.Attribute{
-		"credentials": sensitive("Credentials JSON (a service account key, authorized user, external account or " +
-			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
-			"`GOOGLE_CREDENTIALS`. Without `credentials` or `access_token`, Application Default Credentials are used: " +
-			"the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default login`, or the " +
-			"metadata server on Google Cloud. Conflicts with `access_token`."),
+		"credentials": sensitive("Credentials JSON, as its content or the path of a file. Falls back to " +
+			"`GOOGLE_CREDENTIALS`, then Application Default Credentials; conflicts with `access_token`."),
 		"access_token": sensitive("OAuth2 access token, sent as is (it is not refreshed). Falls back to " +
 			"`GOOGLE_OAUTH_ACCESS_TOKEN`. Takes precedence over credentials from the environment; conflicts with `credentials`."),
-		"endpoint": str("Service endpoint override (Private Service Connect, an emulator). `host:port` or " +
-			"`https://host[:port]` is reached over TLS with the credentials above (port 443 by default); " +
-			"`http://host[:port]`, or a loopback host (`localhost`, `127.0.0.1`, `[::1]`) without a scheme, in plain " +
-			"text without credentials."),
+		"endpoint": str("Service endpoint override (Private Service Connect, an emulator); `http://` and loopback " +
+			"addresses are reached in plain text without credentials."),
 	}
 	if secretManager {
 		attrs["project_id"] = str("Project that holds the secrets (ID or number). Falls back to " +
 			"`GOOGLE_SECRET_MANAGER_PROJECT_ID` (LiteLLM's variable), then `GOOGLE_CLOUD_PROJECT`. Required from one of them.")
-		attrs["credentials"] = sensitive("Credentials JSON (a service account key, authorized user, external account or " +
-			"impersonated service account document), as its content or the path of a file holding it. Falls back to " +
-			"`GOOGLE_CREDENTIALS`, then to `GCS_PATH_SERVICE_ACCOUNT` (LiteLLM's variable: the path of a service " +
-			"account JSON file), both after `GOOGLE_OAUTH_ACCESS_TOKEN`. Without any of them, Application Default " +
-			"Credentials are used: the file named by `GOOGLE_APPLICATION_CREDENTIALS`, `gcloud auth application-default " +
-			"login`, or the metadata server on Google Cloud. Conflicts with `access_token`.")
+		attrs["credentials"] = sensitive("Credentials JSON, as its content or the path of a file. Falls back to " +
+			"`GOOGLE_CREDENTIALS`, then LiteLLM's `GCS_PATH_SERVICE_ACCOUNT`, then Application Default Credentials; " +
+			"conflicts with `access_token`.")
 		attrs["location"] = schema.StringAttribute{
-			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`: secrets are then " +
-				"`projects/<project>/locations/<location>/secrets/<name>`, reached through the regional endpoint " +
-				"`secretmanager.<location>.rep.googleapis.com` unless `endpoint` is set. Unset: global secrets with " +
-				"automatic replication. **LiteLLM cannot read regional secrets**: its reader accesses only " +
-				"`projects/<project>/secrets/<name>/versions/latest` (global), so with `location` set the gateway " +
-				"never finds what this provider writes and silently falls back to its process environment. Setting " +
-				"it raises a warning at plan.",
+			MarkdownDescription: "Location of regional secrets, e.g. `us-east1`; unset: global secrets. " +
+				"**LiteLLM cannot read regional secrets** (a warning at plan); see the [guide](guides/google_secret_manager.md).",
 			Optional:   true,
 			Validators: []validator.String{regionalSecretsWarning{}},
 		}
-		return nested("Google Secret Manager. A secret name is the secret ID: letters, digits, `_` and `-`, at most "+
-			"255 characters; prefixes are joined with `/`, so `store_virtual_keys` and non-empty `prefix` values cannot be used. "+
-			"A write creates the secret, then adds a version (when that first version fails, the secret it just created is "+
-			"removed again, so no empty secret is left); `version` is the "+
-			"version number. Reads access `versions/latest`. Tags become labels, under Google's rules (at most 64; keys "+
-			"start with a lowercase letter; keys and values of lowercase letters, digits, `_` and `-`, at most 63 "+
-			"characters), checked at plan time; the description becomes the annotation `description`. "+
-			"`deletion_policy = \"soft_delete\"` disables the latest version and keeps the secret.", attrs)
+		return nested("Google Secret Manager, global secrets, as LiteLLM reads them. See the "+
+			"[Google Secret Manager guide](guides/google_secret_manager.md) for names, labels and deletion.", attrs)
 	}
 	attrs["key_name"] = str("Symmetric crypto key, `projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>` (not a key " +
 		"version). Falls back to `GOOGLE_KMS_RESOURCE_NAME` (LiteLLM's variable). Required from one of them.")
-	return nested("Google Cloud KMS. Holds no secrets: `llmsecret_secret` encrypts its value with the key and sets "+
-		"`ciphertext` (standard base64) for the gateway's environment; the data source and ephemeral resource decrypt "+
-		"a ciphertext (from `ciphertext`, else from the environment variable called `name`) as LiteLLM does: it must "+
-		"be exactly canonical standard base64, nothing trimmed (LiteLLM refuses anything else and uses the "+
-		"variable's text undecrypted), checked before any call; the plaintext is returned untrimmed.", attrs)
+	return nested("Google Cloud KMS: holds no secrets; `llmsecret_secret` encrypts its value into `ciphertext` for "+
+		"the gateway's environment. See the [Google Cloud KMS guide](guides/google_kms.md).", attrs)
 }
 
 // regionalSecretsWarning warns, at validate and plan time, that LiteLLM

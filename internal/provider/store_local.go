@@ -33,13 +33,8 @@ func localSchema() schema.SingleNestedAttribute {
 		Optional:            true,
 		Attributes: map[string]schema.Attribute{
 			"env_file": schema.StringAttribute{
-				MarkdownDescription: "Path of the dotenv file. Default `.env` in the working directory (beside the " +
-					"configuration). Created with mode 0600, replaced atomically and locked (`<env_file>.lock`) so parallel " +
-					"writers in one or several processes never lose a line. Values are quoted so that python-dotenv " +
-					"(which LiteLLM loads a `.env` with) reads them back exactly, `${VAR}` included (never interpolated); " +
-					"values it cannot carry (NUL, invalid UTF-8) are refused at plan. LiteLLM loads a `.env` only with " +
-					"`LITELLM_MODE` unset or `DEV`, found from its installation directory upwards: see the local store " +
-					"guide. Reads of a name the file lacks fall back to the process environment.",
+				MarkdownDescription: "Path of the dotenv file. Default `.env` in the working directory; see the " +
+					"[local store guide](guides/local-store.md) for quoting and when LiteLLM loads the file.",
 				Optional: true,
 			},
 		},

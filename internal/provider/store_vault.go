@@ -94,30 +94,10 @@ func vaultOptions(ctx context.Context, block types.Object, lookupEnv func(string
 	}, nil
 }
 
-// vaultPolicyDoc is the policy paragraph of the block's description, with
-// mount "secret" and no path prefix.
-const vaultPolicyDoc = "The token's policies need, per operation: read a secret: `read` on `secret/data/<name>`; write: `read` on " +
-	"`secret/metadata/<name>` (check-and-set) and `secret/data/<name>` (the fields kept), and `create` (new secret) or `update` (existing) on " +
-	"`secret/data/<name>`, plus `update` on `secret/metadata/<name>` when `description` or `tags` change; " +
-	"`deletion_policy = \"delete\"`: `delete` on `secret/metadata/<name>`; `soft_delete`: `delete` on " +
-	"`secret/data/<name>`. A refused request fails naming the path and the missing capability."
-
 func vaultSchema() schema.SingleNestedAttribute {
-	return nested(fmt.Sprintf("HashiCorp Vault (or HCP Vault), KV version 2 secrets engine, as LiteLLM's "+
-		"`hashicorp_vault` reads it: each name is the KV secret `<mount>/data/<path_prefix>/<name>` and its value the "+
-		"string field `data_key` (default `key`) of the secret's data; `version` is the KV version. Writes use "+
-		"check-and-set, so two writers never silently overwrite each other, and keep the other fields of the secret's "+
-		"data (LiteLLM keeps a `description` there; the description is written to that field too). Names LiteLLM's "+
-		"reader cannot address (`?`, `#`, `%%`, white space at either end) are refused at plan. `description` and `tags` live in the "+
-		"secret's `custom_metadata` (keys `description` and `tag:<name>`). `deletion_policy = \"delete\"` deletes the "+
-		"metadata and every version; `soft_delete` deletes the latest version (`vault kv undelete` recovers it), and "+
-		"writing the name again creates a new version. "+
-		"Authentication, in LiteLLM's priority: AppRole (`approle`), then TLS certificate login (`tls.client_cert_file` "+
-		"+ `tls.client_key_file`), then `token`. The credentials are checked (login, then a token lookup) when the provider is configured, so wrong ones fail `plan`; the login serves the whole run, and its "+
-		"token is renewed (or a new login made) before it expires. Every attribute falls back "+
-		"to LiteLLM's variable (`HCP_VAULT_*`), then to Vault's own where it has one (`VAULT_ADDR`, `VAULT_TOKEN`, "+
-		"`VAULT_CACERT`, `VAULT_SKIP_VERIFY`; never `VAULT_NAMESPACE`, which LiteLLM does not read), then to its default, so the block can be "+
-		"left out entirely. %s See the [HashiCorp Vault guide](guides/hashicorp_vault.md).", vaultPolicyDoc),
+	return nested("HashiCorp Vault (or HCP Vault), KV version 2, as LiteLLM's `hashicorp_vault` reads it. Every attribute "+
+		"falls back to LiteLLM's `HCP_VAULT_*` variable, then Vault's own, so the block can be left out; names, "+
+		"authentication order, policies and deletion are in the [HashiCorp Vault guide](guides/hashicorp_vault.md).",
 		map[string]schema.Attribute{
 			"address": str(fmt.Sprintf("Vault URL, `http(s)://host[:port]`. Falls back to `HCP_VAULT_ADDR`, then "+
 				"`VAULT_ADDR`; default `%s`.", vault.DefaultAddress)),
