@@ -217,18 +217,17 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 // timeoutsBlock is the resource's timeouts block (create, read, update,
 // delete), documented.
 func timeoutsBlock(ctx context.Context) schema.Block {
-	const when = " Covers every store call of the operation, retries and waits included; when it runs out the " +
-		"operation fails with an error that names it. Default: the provider's `timeouts.default` (20m)."
 	b := timeouts.Block(ctx, timeouts.Opts{
 		Create: true, Read: true, Update: true, Delete: true,
-		CreateDescription: "Deadline of writing a new secret, e.g. `\"2m\"`." + when,
-		ReadDescription:   "Deadline of reading the secret back during refresh and plan." + when,
-		UpdateDescription: "Deadline of writing a new value, rotating to a new name or changing metadata." + when,
-		DeleteDescription: "Deadline of deleting the secret and waiting until the store no longer returns it." + when,
+		CreateDescription: "Deadline of writing a new secret, e.g. `\"2m\"`.",
+		ReadDescription:   "Deadline of reading the secret back during refresh and plan.",
+		UpdateDescription: "Deadline of writing a new value, renaming or changing metadata.",
+		DeleteDescription: "Deadline of deleting the secret and waiting until the store no longer returns it.",
 	})
 	if nb, ok := b.(schema.SingleNestedBlock); ok {
-		nb.MarkdownDescription = "Deadlines of this resource's operations, overriding the provider's `timeouts.default`. " +
-			"Durations such as `\"30s\"` or `\"5m\"`."
+		nb.MarkdownDescription = "Deadlines of this resource's operations (durations such as `\"30s\"`), overriding the " +
+			"provider's `timeouts.default` (20m). Each covers every store call of the operation, retries and waits " +
+			"included; when it runs out the operation fails with an error that names it."
 		return nb
 	}
 	return b
