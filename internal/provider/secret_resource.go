@@ -661,6 +661,9 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 			return
 		}
 	case writesValue(&plan, &state):
+		if resp.Diagnostics.Append(r.checkUnchanged(ctx, &state, wr.Name)...); resp.Diagnostics.HasError() {
+			return
+		}
 		version, err = r.store.Write(ctx, wr)
 	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags):
 		err = r.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
