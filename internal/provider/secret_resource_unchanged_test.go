@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 
@@ -49,6 +50,48 @@ func TestAccSecretResource_secondWriterFails(t *testing.T) {
 			{
 				Config: secretValueConfig(env, "SHARED_KEY", "sk-mine-3"),
 				Check:  checkStored(t, env, "SHARED_KEY", "sk-mine-3"),
+			},
+		},
+	})
+}
+
+// TestAccVaultSecret_secondWriterFails: on Vault the check compares version
+// numbers, and the error names them: a value_wo secret written by another
+// client (version 2) after this configuration wrote version 1 is not
+// overwritten.
+func TestAccVaultSecret_secondWriterFails(t *testing.T) {
+	s := startVault(t)
+	config := func(v int) string {
+		return vaultProvider(s, s.RootToken, readWrite, "") + fmt.Sprintf(`
+resource "llmsecret_secret" "wo" {
+  name             = "SHARED_WO"
+  value_wo         = "sk-mine-%[1]d"
+  value_wo_version = %[1]d
+}
+`, v)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		AdditionalCLIOptions:     &resource.AdditionalCLIOptions{Plan: resource.PlanOptions{NoRefresh: true}},
+		Steps: []resource.TestStep{
+			{
+				Config: config(1),
+				Check:  checkVault(t, s, "SHARED_WO", "sk-mine-1", 1, nil),
+			},
+			{
+				PreConfig:   func() { writeVaultBehind(t, s, "SHARED_WO", "sk-other-writer") },
+				Config:      config(2),
+				ExpectError: regexp.MustCompile(`updating secret \(SHARED_WO\) in hashicorp_vault: it changed since this\s+configuration\s+last\s+read\s+it\s+\(version\s+1,\s+now\s+2\)`),
+			},
+			{
+				PreConfig: func() {
+					if err := checkVault(t, s, "SHARED_WO", "sk-other-writer", 2, nil)(nil); err != nil {
+						t.Errorf("after the refused update: %v", err)
+					}
+				},
+				Config:      config(2),
+				ExpectError: regexp.MustCompile(`it changed since this\s+configuration\s+last\s+read\s+it`),
 			},
 		},
 	})
