@@ -300,10 +300,7 @@ func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error
 		sec.Deleted = true
 		return sec, nil
 	}
-	// AWSCURRENT, as when no stage is given; asked by name because moto
-	// (the emulator the tests use) keeps answering a stage-less read with
-	// the version that was current before UpdateSecretVersionStage (PutIf).
-	v, err := b.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name), VersionStage: aws.String(stageCurrent)})
+	v, err := b.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if err != nil {
 		if b.ErrorCode(err) == backends.SoftDeleted { // deleted since DescribeSecret
 			sec.Deleted = true
