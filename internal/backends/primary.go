@@ -253,7 +253,7 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 			p.gen++
 			p.cacheMu.Unlock()
 			if IsVersionChanged(err) && attempt < casAttempts {
-				if err := casPause(ctx, attempt); err != nil {
+				if err := s.opts.Wait(ctx, casPause(attempt)); err != nil {
 					return err
 				}
 				continue
@@ -301,17 +301,10 @@ func (s *Store) mergePrimary(fields map[string]json.RawMessage, batch []*fieldMu
 	return payload, fields, nil
 }
 
-// casPause waits before compare-and-set round attempt+1: a random time up to
-// 10 ms times the round (capped at 200 ms), so that contending writers
-// spread out.
-func casPause(ctx context.Context, attempt int) error {
+// casPause is the wait before compare-and-set round attempt+1: a random
+// time up to 10 ms times the round (capped at 200 ms), so that contending
+// writers spread out.
+func casPause(attempt int) time.Duration {
 	limit := min(time.Duration(attempt)*10*time.Millisecond, 200*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return rand.N(limit) + time.Millisecond
 }
