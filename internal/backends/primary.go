@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
@@ -91,6 +93,13 @@ func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.Ra
 // fetchPrimary reads and parses the primary object from the store and caches
 // it. A missing primary secret is an empty object that does not exist yet.
 func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, bool, error) {
+	fields, exists, _, err := s.readPrimary(ctx)
+	return fields, exists, err
+}
+
+// readPrimary is fetchPrimary that also returns the version read ("" when
+// the primary secret does not exist), which a compare-and-set expects.
+func (s *Store) readPrimary(ctx context.Context) (map[string]json.RawMessage, bool, string, error) {
 	p := s.primary
 	p.cacheMu.RLock()
 	gen := p.gen
@@ -103,23 +112,25 @@ func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, b
 	})
 	fields := map[string]json.RawMessage{}
 	exists := true
+	version := ""
 	switch {
 	case CodeOf(err) == NotFound || err == nil && (sec == nil || sec.Deleted):
 		exists = false
 	case err != nil:
-		return nil, false, err
+		return nil, false, "", err
 	default:
 		fields, err = parsePrimary(p.name, s.Kind(), sec.Value)
 		if err != nil {
-			return nil, false, err
+			return nil, false, "", err
 		}
+		version = sec.Version
 	}
 	p.cacheMu.Lock()
 	if p.gen == gen {
 		p.cached, p.exists, p.fields = true, exists, fields
 	}
 	p.cacheMu.Unlock()
-	return fields, exists, nil
+	return fields, exists, version, nil
 }
 
 // parsePrimary parses the primary object as LiteLLM's _parse_primary_secret
@@ -203,13 +214,66 @@ func (s *Store) writePrimaryField(ctx context.Context, field string, value []byt
 	return m.version, m.err
 }
 
-// commitPrimary applies a batch of mutations in one read-modify-write.
+// casAttempts bounds the compare-and-set rounds of one primary commit; each
+// lost round means another writer committed, so this many in a row means
+// heavy contention, reported as such.
+const casAttempts = 20
+
+// commitPrimary applies a batch of mutations in one read-modify-write. When
+// the store is a CASWriter, the write is conditional on the version read; a
+// write that lost to another process's is read, merged and tried again after
+// a short random pause.
 func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error {
 	p := s.primary
-	fields, _, err := s.loadPrimary(ctx, true)
-	if err != nil {
-		return fmt.Errorf("writing secret (%s) in %s: %w", batch[0].field, s.Kind(), err)
+	cas, _ := s.b.(CASWriter)
+	for attempt := 1; ; attempt++ {
+		fields, _, version, err := s.readPrimary(ctx)
+		if err != nil {
+			return fmt.Errorf("writing secret (%s) in %s: %w", batch[0].field, s.Kind(), err)
+		}
+		payload, changed, err := s.mergePrimary(fields, batch)
+		if err != nil || payload == nil {
+			return err // only removals of absent fields: no write, no empty object
+		}
+		desc, tags := s.settings.Merge("", nil)
+		req := WriteRequest{Name: p.name, Value: payload, Description: desc, Tags: tags}
+		err = s.call(ctx, "writing", "primary "+p.name, func(ctx context.Context) error {
+			var err error
+			if cas != nil {
+				_, err = cas.PutIf(ctx, req, version)
+			} else {
+				_, err = s.b.Put(ctx, req)
+			}
+			return err
+		})
+		if err != nil {
+			// The store may or may not hold the write; read it again next time.
+			p.cacheMu.Lock()
+			p.cached = false
+			p.gen++
+			p.cacheMu.Unlock()
+			if IsVersionChanged(err) && attempt < casAttempts {
+				if err := s.opts.Wait(ctx, casPause(attempt)); err != nil {
+					return err
+				}
+				continue
+			}
+			if IsVersionChanged(err) {
+				return fmt.Errorf("writing secret (%s) in %s: primary secret (%s) kept changing under %d attempts (other writers): %w", batch[0].field, s.Kind(), p.name, attempt, err)
+			}
+			return err
+		}
+		p.cacheMu.Lock()
+		p.cached, p.exists, p.fields = true, true, changed
+		p.gen++
+		p.cacheMu.Unlock()
+		return nil
 	}
+}
+
+// mergePrimary applies batch to a copy of fields and returns the encoded
+// object and the new fields, or a nil payload when nothing changed.
+func (s *Store) mergePrimary(fields map[string]json.RawMessage, batch []*fieldMutation) ([]byte, map[string]json.RawMessage, error) {
 	fields = maps.Clone(fields) // the cached map is shared with readers
 	changed := false
 	for _, m := range batch {
@@ -222,34 +286,25 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 		}
 		raw, err := json.Marshal(string(m.value))
 		if err != nil {
-			return Errorf(InvalidArgument, "writing secret (%s) in %s: encoding field: %v", m.field, s.Kind(), err)
+			return nil, nil, Errorf(InvalidArgument, "writing secret (%s) in %s: encoding field: %v", m.field, s.Kind(), err)
 		}
 		fields[m.field] = raw
 		changed = true
 	}
 	if !changed {
-		return nil // only removals of absent fields: no write, no empty object
+		return nil, nil, nil
 	}
 	payload, err := json.Marshal(fields)
 	if err != nil {
-		return Errorf(Internal, "writing primary secret (%s) in %s: encoding object: %v", p.name, s.Kind(), err)
+		return nil, nil, Errorf(Internal, "writing primary secret (%s) in %s: encoding object: %v", s.primary.name, s.Kind(), err)
 	}
-	desc, tags := s.settings.Merge("", nil)
-	err = s.call(ctx, "writing", "primary "+p.name, func(ctx context.Context) error {
-		_, err := s.b.Put(ctx, WriteRequest{Name: p.name, Value: payload, Description: desc, Tags: tags})
-		return err
-	})
-	if err != nil {
-		// The store may or may not hold the write; read it again next time.
-		p.cacheMu.Lock()
-		p.cached = false
-		p.gen++
-		p.cacheMu.Unlock()
-		return err
-	}
-	p.cacheMu.Lock()
-	p.cached, p.exists, p.fields = true, true, fields
-	p.gen++
-	p.cacheMu.Unlock()
-	return nil
+	return payload, fields, nil
+}
+
+// casPause is the wait before compare-and-set round attempt+1: a random
+// time up to 10 ms times the round (capped at 200 ms), so that contending
+// writers spread out.
+func casPause(attempt int) time.Duration {
+	limit := min(time.Duration(attempt)*10*time.Millisecond, 200*time.Millisecond)
+	return rand.N(limit) + time.Millisecond
 }

@@ -731,6 +731,9 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 			return
 		}
 	case writesValue(&plan, &state):
+		if resp.Diagnostics.Append(r.checkUnchanged(ctx, &state, wr.Name)...); resp.Diagnostics.HasError() {
+			return
+		}
 		version, err = r.store.Write(ctx, wr)
 	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags) ||
 		(r.store.Caps().Metadata && !plan.TagsAll.Equal(state.TagsAll)):

@@ -37,12 +37,15 @@
 // # Writes
 //
 // Put and Delete take an in-process mutex and an exclusive flock on the
-// sibling file "<env_file>.lock" (mode 0600; never removed), read the file,
+// sibling file "<file>.lock" (mode 0600; never removed), where <file> is
+// env_file with every symbolic link resolved, so writers reaching one file by
+// a link and by its target share one lock; they read the file,
 // edit it, write a temporary file in the same directory, fsync it, rename it
 // over the file and fsync the directory. Readers therefore see the old file or
 // the new one, never a partial one, and concurrent writers, in one process or
 // many, never lose a line. A new file gets mode 0600; a replaced file keeps
-// its mode. When env_file is a symbolic link, its target is replaced.
+// its mode. When env_file is a symbolic link, its target is replaced (and
+// created when it does not exist yet); the link is never replaced.
 //
 // An edit touches only the key's own binding: comments, blank lines, other
 // keys with their quoting, "export " prefixes and the file's line endings
@@ -113,7 +116,6 @@ type Options struct {
 type backend struct {
 	path string // absolute
 	mu   sync.Mutex
-	lock *flock.Flock
 }
 
 var (
@@ -137,10 +139,7 @@ func New(opts *Options) (backends.Backend, error) {
 	if err != nil {
 		return nil, backends.Errorf(backends.InvalidArgument, "local.env_file %q: %w", o.EnvFile, err)
 	}
-	return &backend{
-		path: path,
-		lock: flock.New(path+".lock", flock.SetPermissions(0o600)),
-	}, nil
+	return &backend{path: path}, nil
 }
 
 // Kind implements backends.Backend.
@@ -314,11 +313,11 @@ func (b *backend) ErrorCode(err error) backends.Code {
 }
 
 // Close implements backends.Backend. It waits for a write in progress; the
-// cross-process lock is only held during writes.
+// cross-process lock is only held (and its file open) during writes.
 func (b *backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.lock.Close()
+	return nil
 }
 
 // load reads and parses the file. A missing file is a nil document.
@@ -351,24 +350,13 @@ func (b *backend) update(ctx context.Context, edit func(*document) ([]byte, bool
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkDir(filepath.Dir(b.path)); err != nil {
-		return err
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, err := b.lock.TryLockContext(ctx, lockRetry); err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return fmt.Errorf("locking %s: %w", b.lock.Path(), err)
+	target, unlock, err := lockTarget(ctx, b.path)
+	if err != nil {
+		return err
 	}
-	// An unlock error leaves nothing to do: the next TryLock reports it.
-	defer func() { _ = b.lock.Unlock() }()
-
-	target := b.path
-	if resolved, err := filepath.EvalSymlinks(b.path); err == nil {
-		target = resolved
-	}
+	defer unlock()
 	data, mode, existed, err := readWithMode(target)
 	if err != nil {
 		return err
@@ -385,6 +373,81 @@ func (b *backend) update(ctx context.Context, edit func(*document) ([]byte, bool
 		mode = 0o600
 	}
 	return writeAtomic(target, out, mode)
+}
+
+// lockTarget resolves path (resolveTarget) and takes the cross-process lock
+// of the file a write replaces, "<target>.lock", not of the name it was
+// reached by: a writer through a symbolic link and one through its target
+// share one lock. The link may be retargeted while we wait: resolve again.
+func lockTarget(ctx context.Context, path string) (string, func(), error) {
+	for attempt := 0; ; attempt++ {
+		target, err := resolveTarget(path)
+		if err != nil {
+			return "", nil, err
+		}
+		if err := checkDir(filepath.Dir(target)); err != nil {
+			return "", nil, err
+		}
+		lock := flock.New(target+".lock", flock.SetPermissions(0o600))
+		if _, err := lock.TryLockContext(ctx, lockRetry); err != nil {
+			_ = lock.Close()
+			if ctx.Err() != nil {
+				return "", nil, err
+			}
+			return "", nil, fmt.Errorf("locking %s: %w", lock.Path(), err)
+		}
+		// Closing releases the lock; an error leaves nothing to do.
+		unlock := func() { _ = lock.Close() }
+		again, err := resolveTarget(path)
+		if err != nil {
+			unlock()
+			return "", nil, err
+		}
+		if again == target || attempt >= maxLinks {
+			return target, unlock, nil
+		}
+		unlock()
+	}
+}
+
+// maxLinks bounds symbolic link resolution (as Linux's MAXSYMLINKS).
+const maxLinks = 40
+
+// resolveTarget returns the file a write through path replaces: path with
+// every symbolic link followed, link by link, so that a link whose target
+// does not exist yet resolves to that target (which the write then creates)
+// instead of being replaced itself. A relative link is read against the
+// link's own directory.
+func resolveTarget(path string) (string, error) {
+	for range maxLinks {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", backends.Errorf(backends.FailedPrecondition, "the directory of env_file, %s, does not exist", filepath.Dir(path))
+			}
+			return "", err
+		}
+		path = filepath.Join(dir, filepath.Base(path))
+		fi, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(dir, link)
+		}
+		path = link
+	}
+	return "", backends.Errorf(backends.FailedPrecondition, "env_file: too many levels of symbolic links")
 }
 
 // checkDir reports a missing directory as FailedPrecondition: a write cannot

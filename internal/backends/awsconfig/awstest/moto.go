@@ -92,6 +92,30 @@ func repoRoot() (string, error) {
 	}
 }
 
+// motoPatch starts moto_server with one fix to moto 5.2.5, so that it
+// answers as Secrets Manager does: UpdateSecretVersionStage moving
+// AWSCURRENT leaves GetSecretValue without VersionStage (LiteLLM's read)
+// answering the version AWSCURRENT left (moto does not update its
+// default_version_id). The patch updates it, and makes the check of
+// RemoveFromVersionId and the move one step (moto's threaded server could
+// interleave two of them).
+const motoPatch = `
+import sys, threading
+from moto.secretsmanager import models as m
+_orig = m.SecretsManagerBackend.update_secret_version_stage
+_lock = threading.Lock()
+def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+    with _lock:
+        out = _orig(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            self.secrets[secret_id].set_default_version_id(move_to_version_id)
+        return out
+m.SecretsManagerBackend.update_secret_version_stage = update_secret_version_stage
+from moto.server import main
+sys.argv[0] = "moto_server"
+sys.exit(main())
+`
+
 var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
 
 // StartMoto starts a moto server on a free loopback port, waits until it
@@ -115,7 +139,9 @@ func Start() (endpoint string, stop func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("installing moto: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	// moto_server's own Python, with motoPatch applied before the server
+	// starts.
+	cmd := exec.Command(filepath.Join(filepath.Dir(bin), "python"), "-c", motoPatch, "-H", "127.0.0.1", "-p", "0")
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
 	stderr, err := cmd.StderrPipe()
