@@ -23,6 +23,8 @@ import (
 // kdf1 parameters: argon2id, time 1, memory kdfMemoryKiB, 1 thread, 16-byte
 // salt, 16-byte hash. They were chosen as the cheapest that make confirming a
 // guess at least 10,000 times slower than the HMAC (BenchmarkConfirmGuess_*).
+// Measured on a 2-core AMD EPYC: HMAC 1.15 us/guess (~870,000 guesses/s),
+// kdf1 14.7 ms/guess (~68 guesses/s): x12,750; 4 MiB gave only x3,070.
 // A new parameter set gets a new prefix (kdf2, ...).
 const (
 	kdfPrefix    = "kdf1$"
