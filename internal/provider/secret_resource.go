@@ -170,9 +170,8 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Computed:    true,
 			},
 			"version": schema.StringAttribute{
-				MarkdownDescription: "The store's version id of the current value; for stores without version ids " +
-					"(the local dotenv file, fields of a primary secret) a keyed fingerprint of the value.",
-				Computed: true,
+				MarkdownDescription: versionDescription,
+				Computed:            true,
 			},
 			"ciphertext": schema.StringAttribute{
 				MarkdownDescription: "KMS stores (`aws_kms`, `google_kms`) only: the value encrypted with the store's key, " +
@@ -588,7 +587,7 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("creating secret (%s) in %s", wr.Name, r.store.Kind()), "create", limit, err)
 		return
 	}
-	plan.Version = types.StringValue(version)
+	plan.Version, _ = stateVersion(wr.Name, wr.Value, version, types.StringNull())
 	resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 
@@ -632,22 +631,23 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if imported != nil {
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
+	version, sameVersion := stateVersion(full, sec.Value, sec.Version, state.Version)
 	switch {
 	case !state.Value.IsNull():
 		if state.Value.ValueString() != string(sec.Value) {
 			tflog.Info(ctx, "secret value changed outside Terraform", map[string]any{"secret": full})
 			state.Value = types.StringValue(string(sec.Value))
 		}
-	case !state.Version.IsNull() && sec.Version != "" && sec.Version != state.Version.ValueString():
+	case !state.Version.IsNull() && sec.Version != "" && !sameVersion:
 		// value_wo is never in state, so a new store version is the drift
 		// signal. Clearing value_wo_version makes the plan write value_wo again.
 		resp.Diagnostics.AddWarning("Secret changed outside Terraform",
 			fmt.Sprintf("secret (%s) in %s has version %s, but Terraform wrote %s; the next apply writes the configured value_wo again",
-				full, r.store.Kind(), sec.Version, state.Version.ValueString()))
+				full, r.store.Kind(), version.ValueString(), state.Version.ValueString()))
 		state.ValueWOVersion = types.Int64Null()
 	}
 	if sec.Version != "" {
-		state.Version = types.StringValue(sec.Version)
+		state.Version = version
 	}
 	if r.store.Caps().Metadata {
 		resp.Diagnostics.Append(r.readMetadata(ctx, sec, &state)...)
@@ -746,7 +746,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 		addStoreError(ctx, &resp.Diagnostics, fmt.Sprintf("updating secret (%s) in %s", wr.Name, r.store.Kind()), "update", limit, err)
 		return
 	}
-	plan.Version = types.StringValue(version)
+	plan.Version, _ = stateVersion(wr.Name, wr.Value, version, state.Version)
 	resp.Diagnostics.Append(setSecret(ctx, &resp.State.Raw, req.Plan.Raw.Type(), &plan)...)
 }
 

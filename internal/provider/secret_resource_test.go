@@ -57,7 +57,7 @@ func TestAccSecretResource_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("value_wo"), knownvalue.Null()),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("value_wo_version"), knownvalue.Int64Exact(1)),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("deletion_policy"), knownvalue.StringExact("delete")),
-					statecheck.ExpectKnownValue(res, tfjsonpath.New("version"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{16}$`))),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("version"), knownvalue.StringRegexp(regexp.MustCompile(`^kdf1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{22}$`))),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkStored(t, env, "OPENAI_API_KEY", v1),

@@ -20,8 +20,9 @@ import (
 // Nothing is checked when state has no version, when access_mode is
 // write_only (the credential may not read), or when the secret is gone (the
 // write creates it again, as a refresh would have planned). A version that
-// is only a fingerprint of the value (stores without version ids) is not
-// printed.
+// is only a fingerprint of the value (stores without version ids) is kept in
+// state in its salted form (stateVersion), compared by recomputing it, and
+// not printed.
 func (r *SecretResource) checkUnchanged(ctx context.Context, state *SecretResourceModel, full string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	want := state.Version.ValueString()
@@ -37,6 +38,10 @@ func (r *SecretResource) checkUnchanged(ctx context.Context, state *SecretResour
 		diags.AddError(summary, fmt.Sprintf("reading it to check that it did not change since this configuration last read it: %v", err))
 		return diags
 	case sec.Version == "" || sec.Version == want:
+		return diags
+	case backends.IsKDFVersion(want) && backends.IsFingerprint(full, sec.Value, sec.Version) && backends.KDFMatches(want, sec.Value):
+		// State keeps the salted form of a fingerprint store's version:
+		// the value is the one this resource last saw.
 		return diags
 	}
 	seen := fmt.Sprintf("version %s, now %s", want, sec.Version)
