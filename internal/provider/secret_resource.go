@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -293,7 +294,18 @@ func addStoreError(ctx context.Context, diags *diag.Diagnostics, summary, op str
 				"raise it if the store is slow. The last store error was: %v", op, limit, op, err))
 		return
 	}
-	diags.AddError(summary, err.Error())
+	diags.AddError(summary, detailOf(summary, err.Error()))
+}
+
+// detailOf is the detail of a diagnostic whose summary is summary: the
+// store's message without the summary it may start with, so the CLI does not
+// print the same words twice ("creating secret (X) in local" above, "it
+// already exists; ..." below).
+func detailOf(summary, msg string) string {
+	if rest, ok := strings.CutPrefix(msg, summary+": "); ok && rest != "" {
+		return rest
+	}
+	return msg
 }
 
 // ValidateConfig implements resource.ResourceWithValidateConfig: exactly one

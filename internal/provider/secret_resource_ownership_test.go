@@ -57,7 +57,7 @@ import {
 			// writing, and says how to adopt it.
 			{
 				Config:      ownershipConfig(env, readWrite, name, mine, ""),
-				ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (OPENAI_API_KEY) in local: it already exists; to manage it, import it (import block id = "OPENAI_API_KEY")`)),
+				ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (OPENAI_API_KEY) in local`) + `.*` + ws(`it already exists; to manage it, import it (import block id = "OPENAI_API_KEY")`)),
 			},
 			// Nothing was written; importing adopts it, and the apply then
 			// writes the configured value.
@@ -107,7 +107,7 @@ func TestAccSecretResource_createRefusesExistingWriteOnly(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      ownershipConfig(env, `access_mode = "write_only"`, name, "sk-mine-wo-0002", ""),
-			ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (WO_TAKEN_KEY) in local: it already exists`)),
+			ExpectError: regexp.MustCompile(`(?s)` + ws(`creating secret (WO_TAKEN_KEY) in local`) + `.*` + ws(`it already exists`)),
 		}},
 		CheckDestroy: func(*terraform.State) error {
 			if got := storedValue(t, env, name); got != theirs {
@@ -136,7 +136,7 @@ func TestAccSecretResource_renameRefusesExisting(t *testing.T) {
 					{
 						PreConfig:   func() { writeBehindTerraform(t, env, b, theirs) },
 						Config:      ownershipConfig(env, settings, b, mine, ""),
-						ExpectError: regexp.MustCompile(`(?s)` + ws(`rotating secret (KEY_A) to (KEY_B) in local: old secret kept, nothing written: the new name (KEY_B) already exists`)),
+						ExpectError: regexp.MustCompile(`(?s)` + ws(`rotating secret (KEY_A) to (KEY_B) in local`) + `.*` + ws(`old secret kept, nothing written: the new name (KEY_B) already exists`)),
 					},
 					// Both secrets are as they were; state still names A.
 					{

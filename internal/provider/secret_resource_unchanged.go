@@ -48,6 +48,6 @@ func (r *SecretResource) checkUnchanged(ctx context.Context, state *SecretResour
 	if sec.Version == backends.Fingerprint(full, sec.Value) {
 		seen = "it now holds a different value"
 	}
-	diags.AddError(summary, fmt.Sprintf("%s: it changed since this configuration last read it (%s); another configuration or process may manage it: refresh and review", summary, seen))
+	diags.AddError(summary, fmt.Sprintf("It changed since this configuration last read it (%s); another configuration or process may manage it: refresh and review.", seen))
 	return diags
 }

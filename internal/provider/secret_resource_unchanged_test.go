@@ -33,7 +33,7 @@ func TestAccSecretResource_secondWriterFails(t *testing.T) {
 			{
 				PreConfig:   func() { writeBehindTerraform(t, env, "SHARED_KEY", "sk-other-writer") },
 				Config:      secretValueConfig(env, "SHARED_KEY", "sk-mine-3"),
-				ExpectError: regexp.MustCompile(`updating secret \(SHARED_KEY\) in local: it changed since this configuration\s+last\s+read\s+it\s+\(it\s+now\s+holds\s+a\s+different\s+value\);\s+another\s+configuration\s+or\s+process\s+may\s+manage\s+it:\s+refresh\s+and\s+review`),
+				ExpectError: regexp.MustCompile(`(?s)updating secret \(SHARED_KEY\) in local.*It\s+changed\s+since\s+this\s+configuration\s+last\s+read\s+it\s+\(it\s+now\s+holds\s+a\s+different\s+value\);\s+another\s+configuration\s+or\s+process\s+may\s+manage\s+it:\s+refresh\s+and\s+review`),
 			},
 			// The refused update wrote nothing; a refresh (terraform apply
 			// -refresh-only) reads the other writer's version, and the
@@ -82,7 +82,7 @@ resource "llmsecret_secret" "wo" {
 			{
 				PreConfig:   func() { writeVaultBehind(t, s, "SHARED_WO", "sk-other-writer") },
 				Config:      config(2),
-				ExpectError: regexp.MustCompile(`updating secret \(SHARED_WO\) in hashicorp_vault: it changed since this\s+configuration\s+last\s+read\s+it\s+\(version\s+1,\s+now\s+2\)`),
+				ExpectError: regexp.MustCompile(`(?s)updating secret \(SHARED_WO\) in hashicorp_vault.*It\s+changed\s+since\s+this\s+configuration\s+last\s+read\s+it\s+\(version\s+1,\s+now\s+2\)`),
 			},
 			{
 				PreConfig: func() {
@@ -91,7 +91,7 @@ resource "llmsecret_secret" "wo" {
 					}
 				},
 				Config:      config(2),
-				ExpectError: regexp.MustCompile(`it changed since this\s+configuration\s+last\s+read\s+it`),
+				ExpectError: regexp.MustCompile(`It\s+changed\s+since\s+this\s+configuration\s+last\s+read\s+it`),
 			},
 		},
 	})

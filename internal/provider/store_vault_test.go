@@ -660,7 +660,7 @@ resource "llmsecret_secret" "test" {
   value_wo_version = 1
 }
 `,
-				ExpectError: phrase(`creating secret (SEEDED_KEY) in hashicorp_vault: it already exists`, `import block id = "SEEDED_KEY"`),
+				ExpectError: phrase(`creating secret (SEEDED_KEY) in hashicorp_vault`, `it already exists`, `import block id = "SEEDED_KEY"`),
 			},
 			// Imported, overwriting it needs "update".
 			{
