@@ -148,8 +148,12 @@ func startProxy(t *testing.T, dir string, env map[string]string) *runningProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	addr, ok := l.Addr().(*net.TCPAddr)
 	l.Close()
+	if !ok {
+		t.Fatalf("listener address %v is not TCP", l.Addr())
+	}
+	port := addr.Port
 	p := &runningProxy{url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &bytes.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(litellmProxy(t), "--config", "config.yaml", "--host", "127.0.0.1", "--port", fmt.Sprint(port))
 	p.cmd.Dir = dir
