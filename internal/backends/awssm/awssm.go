@@ -375,9 +375,9 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 	return b.update(ctx, req, d)
 }
 
-// create makes a new secret. Its ClientRequestToken makes a repeated create
-// (a lost answer) return the version the first one made.
-func (b *backend) create(ctx context.Context, req backends.WriteRequest) (string, error) {
+// createInput is the CreateSecret request of req: value, tags, description,
+// the store's KMS key, and a ClientRequestToken derived from the content.
+func (b *backend) createInput(req backends.WriteRequest) *secretsmanager.CreateSecretInput {
 	in := &secretsmanager.CreateSecretInput{
 		Name:               aws.String(req.Name),
 		SecretString:       aws.String(string(req.Value)),
@@ -390,7 +390,13 @@ func (b *backend) create(ctx context.Context, req backends.WriteRequest) (string
 	if b.kmsKeyID != "" {
 		in.KmsKeyId = aws.String(b.kmsKeyID)
 	}
-	out, err := b.client.CreateSecret(ctx, in)
+	return in
+}
+
+// create makes a new secret. Its ClientRequestToken makes a repeated create
+// (a lost answer) return the version the first one made.
+func (b *backend) create(ctx context.Context, req backends.WriteRequest) (string, error) {
+	out, err := b.client.CreateSecret(ctx, b.createInput(req))
 	if err == nil {
 		b.replicate(ctx, req.Name, out.ReplicationStatus)
 		return aws.ToString(out.VersionId), nil

@@ -106,19 +106,7 @@ func (b *backend) PutIf(ctx context.Context, req backends.WriteRequest, expected
 // createIf is CreateSecret for PutIf: unlike create, a name taken since
 // DescribeSecret is a lost race, never overwritten.
 func (b *backend) createIf(ctx context.Context, req backends.WriteRequest) (string, error) {
-	in := &secretsmanager.CreateSecretInput{
-		Name:               aws.String(req.Name),
-		SecretString:       aws.String(string(req.Value)),
-		ClientRequestToken: aws.String(b.token(req.Name, req.Value, "")),
-		Tags:               tagList(req.Tags),
-	}
-	if req.Description != "" {
-		in.Description = aws.String(req.Description)
-	}
-	if b.kmsKeyID != "" {
-		in.KmsKeyId = aws.String(b.kmsKeyID)
-	}
-	out, err := b.client.CreateSecret(ctx, in)
+	out, err := b.client.CreateSecret(ctx, b.createInput(req))
 	if err != nil {
 		switch b.ErrorCode(err) {
 		case backends.AlreadyExists, backends.SoftDeleted:
