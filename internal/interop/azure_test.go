@@ -5,10 +5,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
-	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv/kvfake"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/interop/litellmtest"
@@ -196,35 +193,7 @@ provider "llmsecret" {
 `
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: factories,
-		Steps: []resource.TestStep{
-			{
-				Config: provider + fmt.Sprintf(`
-data "llmsecret_secret" "read" {
-  name = %q
-}
-`, name),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("data.llmsecret_secret.read", tfjsonpath.New("value"), knownvalue.StringExact(value)),
-					statecheck.ExpectKnownValue("data.llmsecret_secret.read", tfjsonpath.New("version"), knownvalue.StringExact(wrote.Version)),
-				},
-			},
-			ephemeralStep(resource.TestStep{
-				Config: provider + fmt.Sprintf(`
-ephemeral "llmsecret_secret" "read" {
-  name = %q
-}
-
-provider "echo" {
-  data = ephemeral.llmsecret_secret.read.value
-}
-
-resource "echo" "read" {}
-`, name),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("echo.read", tfjsonpath.New("data"), knownvalue.StringExact(value)),
-				},
-			}),
-		},
+		Steps:                    readBackSteps(provider, name, value, wrote.Version),
 	})
 }
 

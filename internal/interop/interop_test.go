@@ -12,7 +12,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/echoprovider"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/interop/litellmtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/provider"
@@ -86,5 +89,40 @@ emit({"version": version("litellm"), "reader": type(HashicorpSecretManager()).__
 `, &got)
 	if got.Version != "1.110.2" || got.Reader != "HashicorpSecretManager" {
 		t.Fatalf("LiteLLM client: got %+v, want litellm 1.110.2 and a HashicorpSecretManager", got)
+	}
+}
+
+// readBackSteps read name through the data source (value and version) and
+// through the ephemeral resource (value, surfaced by the echo provider) on
+// provider: the checks that the provider reads what another client wrote.
+func readBackSteps(provider, name, value, version string) []resource.TestStep {
+	return []resource.TestStep{
+		{
+			Config: provider + fmt.Sprintf(`
+data "llmsecret_secret" "read" {
+  name = %q
+}
+`, name),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("data.llmsecret_secret.read", tfjsonpath.New("value"), knownvalue.StringExact(value)),
+				statecheck.ExpectKnownValue("data.llmsecret_secret.read", tfjsonpath.New("version"), knownvalue.StringExact(version)),
+			},
+		},
+		ephemeralStep(resource.TestStep{
+			Config: provider + fmt.Sprintf(`
+ephemeral "llmsecret_secret" "read" {
+  name = %q
+}
+
+provider "echo" {
+  data = ephemeral.llmsecret_secret.read.value
+}
+
+resource "echo" "read" {}
+`, name),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("echo.read", tfjsonpath.New("data"), knownvalue.StringExact(value)),
+			},
+		}),
 	}
 }
