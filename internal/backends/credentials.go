@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
-	"syscall"
 )
 
 // CredentialChecker is implemented by stores with a cheap call that proves
@@ -43,49 +41,22 @@ func (s *Store) CheckCredentials(ctx context.Context) error {
 	return s.withAddressHint(fmt.Errorf("checking the credentials: %w", err))
 }
 
-// addressSettings names, per store, the settings that say where the store is:
-// what to check when it cannot be reached at all.
-var addressSettings = map[string]string{
-	"hashicorp_vault":       "hashicorp_vault.address, or HCP_VAULT_ADDR / VAULT_ADDR (default http://127.0.0.1:8200)",
-	"custom":                "custom.url (or, with custom.command, the address your program calls)",
-	"cyberark":              "cyberark.url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL",
-	"azure_key_vault":       "azure_key_vault.vault_url, or AZURE_KEY_VAULT_URI",
-	"aws_secret_manager":    "aws_secret_manager.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL",
-	"aws_kms":               "aws_kms.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL",
-	"google_secret_manager": "google_secret_manager.endpoint (unset: Google's public endpoint)",
-	"google_kms":            "google_kms.endpoint (unset: Google's public endpoint)",
+// withAddressHint is WithAddressHint with this store's StoreOptions.AddressHint.
+func (s *Store) withAddressHint(err error) error {
+	return WithAddressHint(s.Kind(), s.opts.AddressHint, err)
 }
-
-// withAddressHint is WithAddressHint for this store.
-func (s *Store) withAddressHint(err error) error { return WithAddressHint(s.Kind(), err) }
 
 // WithAddressHint adds to an error that says no connection to the store could
-// be made (a TLS failure has hints of its own) which settings give the store's address, unless the
-// message names them already. The error keeps its chain and code.
-func WithAddressHint(kind string, err error) error {
-	settings, ok := addressSettings[kind]
-	if !ok || !dialFailed(err) {
+// be made (a TLS failure has hints of its own) where the store's address is
+// set (where: settings and variables, as the provider names them), unless
+// the message names them already or where is empty. The error keeps its
+// chain and code.
+func WithAddressHint(kind, where string, err error) error {
+	if where == "" || !dialFailed(err) {
 		return err
 	}
-	if first, _, _ := strings.Cut(settings, ","); strings.Contains(err.Error(), first) {
+	if first, _, _ := strings.Cut(where, ","); strings.Contains(err.Error(), first) {
 		return err
 	}
-	return fmt.Errorf("%w; the %s store could not be reached: check %s, and that the store is up there", err, kind, settings)
-}
-
-// dialFailed reports whether err says no connection was made: refused, no
-// route, a host name that does not resolve, a failed dial.
-func dialFailed(err error) bool {
-	var (
-		dns *net.DNSError
-		op  *net.OpError
-	)
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
-		errors.As(err, &dns):
-		return true
-	case errors.As(err, &op):
-		return op.Op == "dial"
-	}
-	return false
+	return fmt.Errorf("%w; the %s store could not be reached: check %s, and that the store is up there", err, kind, where)
 }

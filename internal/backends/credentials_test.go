@@ -59,24 +59,25 @@ func TestCheckCredentials(t *testing.T) {
 // them already get nothing added.
 func TestWithAddressHint(t *testing.T) {
 	refused := backends.Errorf(backends.Unavailable, "cannot reach Vault at http://127.0.0.1:1: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
-	got := backends.WithAddressHint("hashicorp_vault", refused)
+	const vaultWhere = "hashicorp_vault.address, or HCP_VAULT_ADDR / VAULT_ADDR (default http://127.0.0.1:8200)"
+	got := backends.WithAddressHint("hashicorp_vault", vaultWhere, refused)
 	wantContains(t, "vault refused", got, "connection refused", "could not be reached: check hashicorp_vault.address, or HCP_VAULT_ADDR / VAULT_ADDR")
 	wantCode(t, "vault refused", got, backends.Unavailable)
 	if !backends.Unreachable(got) {
 		t.Error("the hinted error is no longer Unreachable")
 	}
-	dns := backends.WithAddressHint("cyberark", &net.DNSError{Err: "no such host", Name: "conjur.invalid", IsNotFound: true})
+	dns := backends.WithAddressHint("cyberark", "cyberark.url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL", &net.DNSError{Err: "no such host", Name: "conjur.invalid", IsNotFound: true})
 	wantContains(t, "cyberark dns", dns, "no such host", "check cyberark.url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL")
 	for label, err := range map[string]error{
 		"an answer":           backends.Errorf(backends.Unavailable, "503"),
 		"already named":       backends.Errorf(backends.Unavailable, "hashicorp_vault.address: %w", syscall.ECONNREFUSED),
 		"a store without one": refused,
 	} {
-		kind := "hashicorp_vault"
+		kind, where := "hashicorp_vault", vaultWhere
 		if label == "a store without one" {
-			kind = "memstore"
+			kind, where = "memstore", ""
 		}
-		if got := backends.WithAddressHint(kind, err); got.Error() != err.Error() {
+		if got := backends.WithAddressHint(kind, where, err); got.Error() != err.Error() {
 			t.Errorf("%s: got %q, want it unchanged", label, got)
 		}
 	}

@@ -14,6 +14,10 @@ import (
 // StoreOptions configures a *Store. The zero value gives the defaults.
 type StoreOptions struct {
 	Settings Settings
+	// AddressHint says where the store's address is set (settings and
+	// variables, as the provider names them), for errors of a store that
+	// cannot be reached at all. Empty adds nothing.
+	AddressHint string
 	// Retry bounds retries of Throttled and Unavailable errors; zero means
 	// DefaultRetryPolicy.
 	Retry RetryPolicy

@@ -61,17 +61,26 @@ func RedactURL(raw string) string {
 // error like 503 or 429, is never unreachable.
 func Unreachable(err error) bool {
 	var (
-		dns  *net.DNSError
-		op   *net.OpError
 		cv   *tls.CertificateVerificationError
 		rh   tls.RecordHeaderError
 		ua   x509.UnknownAuthorityError
 		host x509.HostnameError
 		inv  x509.CertificateInvalidError
 	)
+	return dialFailed(err) ||
+		errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ua) || errors.As(err, &host) || errors.As(err, &inv)
+}
+
+// dialFailed reports whether err says no connection was made: refused, no
+// route, a host name that does not resolve, a failed dial.
+func dialFailed(err error) bool {
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+	)
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
-		errors.As(err, &dns), errors.As(err, &cv), errors.As(err, &rh), errors.As(err, &ua), errors.As(err, &host), errors.As(err, &inv):
+		errors.As(err, &dns):
 		return true
 	case errors.As(err, &op):
 		return op.Op == "dial"

@@ -158,11 +158,12 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	b, err := p.newBackend(ctx, kind, cfg.storeBlock(kind))
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind),
-			backends.WithAddressHint(kind, err).Error())
+			backends.WithAddressHint(kind, stores()[kind].address, err).Error())
 		return
 	}
 	store, err := backends.NewStore(b, &backends.StoreOptions{
 		Settings:    settings,
+		AddressHint: stores()[kind].address,
 		Retry:       timeouts.retry,
 		CallTimeout: timeouts.perCall,
 		LookupEnv:   p.lookupEnv,

@@ -18,6 +18,9 @@ import (
 // factory in its own store_<kind>.go file.
 type storeFactory struct {
 	schema func() schema.SingleNestedAttribute
+	// address says where the store's address is set, for errors of a store
+	// that cannot be reached (backends.StoreOptions.AddressHint).
+	address string
 	// build maps the store's block (null when absent) to its package's
 	// Options and builds the backend; the store package resolves environment
 	// fallbacks.

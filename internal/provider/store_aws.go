@@ -57,11 +57,13 @@ type awsKMSStoreModel struct {
 }
 
 func awsSecretsManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, build: buildAWSSecretsManager}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, build: buildAWSSecretsManager,
+		address: "aws_secret_manager.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL"}
 }
 
 func awsKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS,
+		address: "aws_kms.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL"}
 }
 
 func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -24,7 +24,7 @@ type azureStoreModel struct {
 }
 
 func azureKeyVaultStoreFactory() storeFactory {
-	return storeFactory{schema: azureSchema, build: buildAzure}
+	return storeFactory{address: "azure_key_vault.vault_url, or AZURE_KEY_VAULT_URI", schema: azureSchema, build: buildAzure}
 }
 
 func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

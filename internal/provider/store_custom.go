@@ -25,7 +25,7 @@ type customStoreModel struct {
 }
 
 func customStoreFactory() storeFactory {
-	return storeFactory{schema: customSchema, build: buildCustom}
+	return storeFactory{address: "custom.url (or, with custom.command, the address your program calls)", schema: customSchema, build: buildCustom}
 }
 
 func buildCustom(ctx context.Context, block types.Object, _ func(string) (string, bool)) (backends.Backend, error) {

@@ -31,7 +31,7 @@ type cyberarkJWTModel struct {
 }
 
 func cyberarkStoreFactory() storeFactory {
-	return storeFactory{schema: cyberarkSchema, build: buildCyberArk}
+	return storeFactory{address: "cyberark.url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL", schema: cyberarkSchema, build: buildCyberArk}
 }
 
 func buildCyberArk(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -31,11 +31,13 @@ type googleKMSStoreModel struct {
 }
 
 func googleSecretManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, build: buildGoogleSecretManager}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, build: buildGoogleSecretManager,
+		address: "google_secret_manager.endpoint (unset: Google's public endpoint)"}
 }
 
 func googleKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS}
+	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS,
+		address: "google_kms.endpoint (unset: Google's public endpoint)"}
 }
 
 func buildGoogleSecretManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -42,7 +42,7 @@ type vaultTLSModel struct {
 }
 
 func vaultStoreFactory() storeFactory {
-	return storeFactory{schema: vaultSchema, build: buildVault}
+	return storeFactory{address: "hashicorp_vault.address, or HCP_VAULT_ADDR / VAULT_ADDR (default http://127.0.0.1:8200)", schema: vaultSchema, build: buildVault}
 }
 
 func buildVault(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
