@@ -2,6 +2,7 @@ package awsconfig
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -133,13 +134,22 @@ func classify(err error, service map[string]backends.Code) backends.Code {
 }
 
 // Annotate attaches the delay an AWS answer asked for (a Retry-After header
-// on a throttling or 5xx answer) so the layer waits at least that long. Other
-// errors are returned as they are, for ErrorCode to classify.
+// on a throttling or 5xx answer) so the layer waits at least that long, and
+// hides the text of an answer the SDK could not parse. Other errors are
+// returned as they are, for ErrorCode to classify.
 func Annotate(err error, code backends.Code) error {
-	if err == nil || !code.Retryable() {
+	if err == nil {
 		return err
 	}
+	var deserErr *smithy.DeserializationError
 	var respErr *smithyhttp.ResponseError
+	// Only a success answer carries a value; an error answer's text helps.
+	if errors.As(err, &deserErr) && (!errors.As(err, &respErr) || respErr.HTTPStatusCode()/100 == 2) {
+		return &unparsedAnswer{err: err}
+	}
+	if !code.Retryable() {
+		return err
+	}
 	if !errors.As(err, &respErr) || respErr.Response == nil {
 		return err
 	}
@@ -157,3 +167,25 @@ func APIErrorCode(err error) string {
 	}
 	return ""
 }
+
+// unparsedAnswer is a success answer the SDK could not parse. The SDK's message
+// quotes the token it choked on, and a broken success answer is made of the
+// secret's value: the message names the operation and the HTTP status only.
+// Unwrap keeps the SDK error for ErrorCode (Internal).
+type unparsedAnswer struct{ err error }
+
+func (e *unparsedAnswer) Error() string {
+	op := "the AWS call"
+	var opErr *smithy.OperationError
+	if errors.As(e.err, &opErr) {
+		op = opErr.ServiceID + " " + opErr.OperationName
+	}
+	status := ""
+	var respErr *smithyhttp.ResponseError
+	if errors.As(e.err, &respErr) {
+		status = fmt.Sprintf(" (HTTP %d)", respErr.HTTPStatusCode())
+	}
+	return fmt.Sprintf("%s: the answer%s could not be parsed as the service's JSON; its text is not shown, as it may hold a secret value", op, status)
+}
+
+func (e *unparsedAnswer) Unwrap() error { return e.err }
