@@ -23,14 +23,14 @@ import (
 // is only a fingerprint of the value (stores without version ids) is kept in
 // state in its salted form (stateVersion), compared by recomputing it, and
 // not printed.
-func (r *SecretResource) checkUnchanged(ctx context.Context, state *SecretResourceModel, full string) diag.Diagnostics {
+func (p storedPath) checkUnchanged(ctx context.Context, state *SecretResourceModel, full string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	want := state.Version.ValueString()
-	if state.Version.IsNull() || state.Version.IsUnknown() || want == "" || r.store.Settings().AccessMode == backends.WriteOnly {
+	if state.Version.IsNull() || state.Version.IsUnknown() || want == "" || p.store.Settings().AccessMode == backends.WriteOnly {
 		return diags
 	}
-	summary := fmt.Sprintf("updating secret (%s) in %s", full, r.store.Kind())
-	sec, err := r.store.FindFresh(ctx, full)
+	summary := fmt.Sprintf("updating secret (%s) in %s", full, p.store.Kind())
+	sec, err := p.store.FindFresh(ctx, full)
 	switch {
 	case backends.CodeOf(err) == backends.NotFound:
 		return diags
