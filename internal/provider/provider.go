@@ -23,22 +23,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
-// Store kinds: the values of key_management_system, as LiteLLM spells them.
-const (
-	kindLocal        = "local"
-	kindVault        = "hashicorp_vault"
-	kindAWSSM        = "aws_secret_manager"
-	kindAWSKMS       = "aws_kms"
-	kindAzureKV      = "azure_key_vault"
-	kindGoogleSM     = "google_secret_manager"
-	kindGoogleKMS    = "google_kms"
-	kindCyberArk     = "cyberark"
-	kindCustom       = "custom"
-	defaultStoreKind = kindLocal
-	providerTypeName = "llmsecret"
-)
-
-var storeKinds = []string{kindLocal, kindVault, kindAWSSM, kindAWSKMS, kindAzureKV, kindGoogleSM, kindGoogleKMS, kindCyberArk, kindCustom}
+const providerTypeName = "llmsecret"
 
 var (
 	_ provider.Provider                       = &LLMSecretProvider{}
@@ -61,15 +46,10 @@ type LLMSecretProviderModel struct {
 	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
 	Timeouts              *ProviderTimeoutsModel      `tfsdk:"timeouts"`
 	SuppressValueWarning  types.Bool                  `tfsdk:"suppress_value_warning"`
-	Local                 types.Object                `tfsdk:"local"`
-	HashicorpVault        types.Object                `tfsdk:"hashicorp_vault"`
-	AWSSecretManager      types.Object                `tfsdk:"aws_secret_manager"`
-	AWSKMS                types.Object                `tfsdk:"aws_kms"`
-	AzureKeyVault         types.Object                `tfsdk:"azure_key_vault"`
-	GoogleSecretManager   types.Object                `tfsdk:"google_secret_manager"`
-	GoogleKMS             types.Object                `tfsdk:"google_kms"`
-	CyberArk              types.Object                `tfsdk:"cyberark"`
-	Custom                types.Object                `tfsdk:"custom"`
+	// storeBlocks are the stores' blocks by kind (null when absent), read by
+	// decodeProviderConfig through the registry rather than one field a
+	// store.
+	storeBlocks map[string]types.Object `tfsdk:"-"`
 }
 
 // KeyManagementSettingsModel mirrors LiteLLM's key_management_settings.
@@ -127,8 +107,8 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 // Configure implements provider.Provider: it resolves the settings, builds the
 // selected store and hands one *backends.Store to every object.
 func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	var cfg LLMSecretProviderModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	cfg, diags := decodeProviderConfig(ctx, req.Config)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -206,13 +186,13 @@ type resourceData struct {
 	quietValue  bool
 }
 
-// storeBlock returns the provider block's nested attribute of a store.
+// storeBlock returns the provider block's nested attribute of a store, null
+// when absent.
 func (m *LLMSecretProviderModel) storeBlock(kind string) types.Object {
-	return map[string]types.Object{
-		kindLocal: m.Local, kindVault: m.HashicorpVault, kindAWSSM: m.AWSSecretManager, kindAWSKMS: m.AWSKMS,
-		kindAzureKV: m.AzureKeyVault, kindGoogleSM: m.GoogleSecretManager, kindGoogleKMS: m.GoogleKMS,
-		kindCyberArk: m.CyberArk, kindCustom: m.Custom,
-	}[kind]
+	if b, ok := m.storeBlocks[kind]; ok {
+		return b
+	}
+	return types.ObjectNull(nil)
 }
 
 // kindAttr is the provider attribute a configure error points at.

@@ -6,17 +6,26 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
 )
 
-// storeFactory is one store's part of the provider block: the schema of its
-// nested attribute and how to build its backend from it. Each store keeps its
-// factory in its own store_<kind>.go file.
+// storeFactory is one store's part of the provider: its
+// key_management_system value, the schema of its block and how to build its
+// backend from it. Each store keeps its factory in its own store_<kind>.go
+// file; adding a store adds that file and one line to storeRegistry.
 type storeFactory struct {
+	// kind is the key_management_system value and the name of the store's
+	// block: the store package's Kind, so each kind is spelt once.
+	kind   string
 	schema func() schema.SingleNestedAttribute
 	// address says where the store's address is set, for errors of a store
 	// that cannot be reached (backends.StoreOptions.AddressHint).
@@ -25,21 +34,47 @@ type storeFactory struct {
 	// Options and builds the backend; the store package resolves environment
 	// fallbacks.
 	build func(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error)
+	// createCommand is how a secret is created without Terraform, with %[1]s
+	// the full name, for the hint of a data source that found none; "" where
+	// there is nothing to create (KMS stores).
+	createCommand string
 }
 
-// stores lists every key_management_system value with its factory.
-func stores() map[string]storeFactory {
-	return map[string]storeFactory{
-		kindLocal:     localStoreFactory(),
-		kindVault:     vaultStoreFactory(),
-		kindAWSSM:     awsSecretsManagerStoreFactory(),
-		kindAWSKMS:    awsKMSStoreFactory(),
-		kindAzureKV:   azureKeyVaultStoreFactory(),
-		kindGoogleSM:  googleSecretManagerStoreFactory(),
-		kindGoogleKMS: googleKMSStoreFactory(),
-		kindCyberArk:  cyberarkStoreFactory(),
-		kindCustom:    customStoreFactory(),
+// storeRegistry is every store, in the order the docs and errors list them.
+func storeRegistry() []storeFactory {
+	return []storeFactory{
+		localStoreFactory(),
+		vaultStoreFactory(),
+		awsSecretsManagerStoreFactory(),
+		awsKMSStoreFactory(),
+		azureKeyVaultStoreFactory(),
+		googleSecretManagerStoreFactory(),
+		googleKMSStoreFactory(),
+		cyberarkStoreFactory(),
+		customStoreFactory(),
 	}
+}
+
+// defaultStoreKind is the store of a provider block without
+// key_management_system, as LiteLLM's default.
+const defaultStoreKind = local.Kind
+
+// storeKinds are the key_management_system values, in registry order.
+var storeKinds = func() []string {
+	var kinds []string
+	for _, st := range storeRegistry() {
+		kinds = append(kinds, st.kind)
+	}
+	return kinds
+}()
+
+// stores is the registry by kind.
+func stores() map[string]storeFactory {
+	m := map[string]storeFactory{}
+	for _, st := range storeRegistry() {
+		m[st.kind] = st
+	}
+	return m
 }
 
 // newBackend builds the store selected by key_management_system.
@@ -107,4 +142,35 @@ func unknownAttribute(prefix string, obj types.Object) string {
 		}
 	}
 	return ""
+}
+
+// decodeProviderConfig reads the provider block: each store's block by the
+// registry's kinds, the other attributes into the model's fields by their
+// tfsdk tags. The model has no field a store, so adding a store does not
+// touch it.
+func decodeProviderConfig(ctx context.Context, config tfsdk.Config) (LLMSecretProviderModel, diag.Diagnostics) {
+	var (
+		cfg   LLMSecretProviderModel
+		diags diag.Diagnostics
+		attrs map[string]tftypes.Value
+	)
+	full, ok := config.Schema.(schema.Schema)
+	if err := config.Raw.As(&attrs); !ok || err != nil {
+		diags.AddError("Value Conversion Error", fmt.Sprintf("reading the provider block (%T): %v; please report this provider bug", config.Schema, err))
+		return cfg, diags
+	}
+	rest := schema.Schema{Attributes: maps.Clone(full.Attributes)}
+	blocks := map[string]types.Object{}
+	for _, kind := range storeKinds {
+		var block types.Object
+		diags.Append(config.GetAttribute(ctx, path.Root(kind), &block)...)
+		blocks[kind] = block
+		delete(rest.Attributes, kind)
+		delete(attrs, kind)
+	}
+	restRaw := tftypes.NewValue(rest.Type().TerraformType(ctx), attrs)
+	// Get replaces the whole model, so the blocks go in after it.
+	diags.Append(tfsdk.Config{Schema: rest, Raw: restRaw}.Get(ctx, &cfg)...)
+	cfg.storeBlocks = blocks
+	return cfg, diags
 }

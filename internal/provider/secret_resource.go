@@ -132,6 +132,8 @@ func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequ
 	}
 }
 
+// configured reports whether Configure gave the resource its store, with an
+// error when the CLI called a handler before configuring the provider.
 func (r *SecretResource) configured(diags *diag.Diagnostics) bool {
 	if r.store == nil {
 		diags.AddError("Provider not configured", "the llmsecret provider was not configured before this resource was used; please report this provider bug")

@@ -17,7 +17,15 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awskms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 )
 
 // leakMarker is in every wrong value the tests below feed the provider; no
@@ -69,14 +77,14 @@ var urlAttributes = []string{"address", "url", "endpoint", "vault_url", "sts_end
 // the provider gets past "what is missing" to using the value: every address
 // is a closed local port, so calls fail fast.
 var leakBase = map[string]map[string]any{
-	kindVault:     {"address": "http://127.0.0.1:1"},
-	kindAWSSM:     {"region": "us-east-1", "endpoint": "http://127.0.0.1:1", "access_key": "AKIDEXAMPLE", "secret_key": "plain"},
-	kindAWSKMS:    {"region": "us-east-1", "endpoint": "http://127.0.0.1:1", "access_key": "AKIDEXAMPLE", "secret_key": "plain"},
-	kindAzureKV:   {"vault_url": "https://127.0.0.1:1/", "tenant_id": "00000000-0000-0000-0000-000000000000", "client_id": "00000000-0000-0000-0000-000000000000"},
-	kindGoogleSM:  {"endpoint": "https://127.0.0.1:1", "project_id": "leak-test"},
-	kindGoogleKMS: {"endpoint": "https://127.0.0.1:1", "key_name": "projects/p/locations/global/keyRings/r/cryptoKeys/k"},
-	kindCyberArk:  {"url": "https://127.0.0.1:1", "login": "admin", "api_key": "plain"},
-	kindCustom:    {"url": "http://127.0.0.1:1"},
+	vault.Kind:    {"address": "http://127.0.0.1:1"},
+	awssm.Kind:    {"region": "us-east-1", "endpoint": "http://127.0.0.1:1", "access_key": "AKIDEXAMPLE", "secret_key": "plain"},
+	awskms.Kind:   {"region": "us-east-1", "endpoint": "http://127.0.0.1:1", "access_key": "AKIDEXAMPLE", "secret_key": "plain"},
+	azurekv.Kind:  {"vault_url": "https://127.0.0.1:1/", "tenant_id": "00000000-0000-0000-0000-000000000000", "client_id": "00000000-0000-0000-0000-000000000000"},
+	gcpsm.Kind:    {"endpoint": "https://127.0.0.1:1", "project_id": "leak-test"},
+	gcpkms.Kind:   {"endpoint": "https://127.0.0.1:1", "key_name": "projects/p/locations/global/keyRings/r/cryptoKeys/k"},
+	cyberark.Kind: {"url": "https://127.0.0.1:1", "login": "admin", "api_key": "plain"},
+	custom.Kind:   {"url": "http://127.0.0.1:1"},
 }
 
 // leakCompanions are the attributes an attribute under test needs beside it
@@ -92,10 +100,10 @@ func leakCompanions(t *testing.T) map[string]map[string]any {
 		t.Fatal(err)
 	}
 	return map[string]map[string]any{
-		kindVault + ".approle.secret_id":             {"approle": map[string]any{"role_id": "role"}},
-		kindCyberArk + ".authn_jwt.token":            {"authn_jwt": map[string]any{"service_id": "svc"}},
-		kindCyberArk + ".client_key":                 {"client_cert": string(certPEM)},
-		kindAzureKV + ".client_certificate_password": {"client_certificate_path": certFile},
+		vault.Kind + ".approle.secret_id":             {"approle": map[string]any{"role_id": "role"}},
+		cyberark.Kind + ".authn_jwt.token":            {"authn_jwt": map[string]any{"service_id": "svc"}},
+		cyberark.Kind + ".client_key":                 {"client_cert": string(certPEM)},
+		azurekv.Kind + ".client_certificate_password": {"client_certificate_path": certFile},
 	}
 }
 

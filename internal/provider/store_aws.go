@@ -57,13 +57,14 @@ type awsKMSStoreModel struct {
 }
 
 func awsSecretsManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, build: buildAWSSecretsManager,
-		address: "aws_secret_manager.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL"}
+	return storeFactory{kind: awssm.Kind, schema: func() schema.SingleNestedAttribute { return awsSchema(true) }, build: buildAWSSecretsManager,
+		address:       awssm.Kind + ".region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL",
+		createCommand: "aws secretsmanager create-secret --name %[1]s --secret-string <value>"}
 }
 
 func awsKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS,
-		address: "aws_kms.region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL"}
+	return storeFactory{kind: awskms.Kind, schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS,
+		address: awskms.Kind + ".region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL"}
 }
 
 func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
@@ -74,7 +75,7 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 	var replicas []string
 	if !m.ReplicaRegions.IsNull() {
 		if diags := m.ReplicaRegions.ElementsAs(ctx, &replicas, false); diags.HasError() {
-			return nil, backends.Errorf(backends.InvalidArgument, "aws_secret_manager.replica_regions: %v", diags.Errors())
+			return nil, backends.Errorf(backends.InvalidArgument, "%s.replica_regions: %v", awssm.Kind, diags.Errors())
 		}
 	}
 	return awssm.New(ctx, &awssm.Options{
@@ -189,7 +190,7 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 // start-up path on the aws_kms store, null elsewhere.
 func setUseAWSKMSEnv(kind string, m *SecretResourceModel) {
 	m.UseAWSKMSEnvName, m.UseAWSKMSEnvValue = types.StringNull(), types.StringNull()
-	if kind != kindAWSKMS {
+	if kind != awskms.Kind {
 		return
 	}
 	if m.FullName.IsUnknown() {

@@ -24,7 +24,8 @@ type azureStoreModel struct {
 }
 
 func azureKeyVaultStoreFactory() storeFactory {
-	return storeFactory{address: "azure_key_vault.vault_url, or AZURE_KEY_VAULT_URI", schema: azureSchema, build: buildAzure}
+	return storeFactory{kind: azurekv.Kind, address: azurekv.Kind + ".vault_url, or AZURE_KEY_VAULT_URI", schema: azureSchema, build: buildAzure,
+		createCommand: "az keyvault secret set --vault-name <vault> --name %[1]s --value <value>"}
 }
 
 func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -25,7 +25,8 @@ type customStoreModel struct {
 }
 
 func customStoreFactory() storeFactory {
-	return storeFactory{address: "custom.url (or, with custom.command, the address your program calls)", schema: customSchema, build: buildCustom}
+	return storeFactory{kind: custom.Kind, address: custom.Kind + ".url (or, with " + custom.Kind + ".command, the address your program calls)",
+		schema: customSchema, build: buildCustom, createCommand: "your store's own tooling"}
 }
 
 func buildCustom(ctx context.Context, block types.Object, _ func(string) (string, bool)) (backends.Backend, error) {

@@ -31,7 +31,8 @@ type cyberarkJWTModel struct {
 }
 
 func cyberarkStoreFactory() storeFactory {
-	return storeFactory{address: "cyberark.url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL", schema: cyberarkSchema, build: buildCyberArk}
+	return storeFactory{kind: cyberark.Kind, address: cyberark.Kind + ".url, or CYBERARK_API_BASE / CONJUR_APPLIANCE_URL", schema: cyberarkSchema, build: buildCyberArk,
+		createCommand: "conjur variable set -i %[1]s -v <value> (the variable must be declared in a policy first)"}
 }
 
 func buildCyberArk(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -31,13 +31,14 @@ type googleKMSStoreModel struct {
 }
 
 func googleSecretManagerStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, build: buildGoogleSecretManager,
-		address: "google_secret_manager.endpoint (unset: Google's public endpoint)"}
+	return storeFactory{kind: gcpsm.Kind, schema: func() schema.SingleNestedAttribute { return googleSchema(true) }, build: buildGoogleSecretManager,
+		address:       gcpsm.Kind + ".endpoint (unset: Google's public endpoint)",
+		createCommand: "gcloud secrets create %[1]s, then gcloud secrets versions add %[1]s --data-file=-"}
 }
 
 func googleKMSStoreFactory() storeFactory {
-	return storeFactory{schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS,
-		address: "google_kms.endpoint (unset: Google's public endpoint)"}
+	return storeFactory{kind: gcpkms.Kind, schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS,
+		address: gcpkms.Kind + ".endpoint (unset: Google's public endpoint)"}
 }
 
 func buildGoogleSecretManager(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
@@ -118,9 +119,9 @@ func (regionalSecretsWarning) ValidateString(_ context.Context, req validator.St
 		return
 	}
 	resp.Diagnostics.AddAttributeWarning(req.Path, "LiteLLM cannot read regional secrets",
-		fmt.Sprintf("google_secret_manager.location = %q makes every secret a regional secret "+
-			"(projects/<project>/locations/%s/secrets/<name>). LiteLLM's google_secret_manager reader reads only "+
+		fmt.Sprintf("%[1]s.location = %[2]q makes every secret a regional secret "+
+			"(projects/<project>/locations/%[2]s/secrets/<name>). LiteLLM's %[1]s reader reads only "+
 			"global secrets (projects/<project>/secrets/<name>/versions/latest), so the gateway will not find "+
 			"these secrets and falls back to its process environment. Remove location for secrets the LiteLLM "+
-			"proxy must read.", req.ConfigValue.ValueString(), req.ConfigValue.ValueString()))
+			"proxy must read.", gcpsm.Kind, req.ConfigValue.ValueString()))
 }

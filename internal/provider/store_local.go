@@ -16,7 +16,8 @@ type localStoreModel struct {
 }
 
 func localStoreFactory() storeFactory {
-	return storeFactory{schema: localSchema, build: buildLocal}
+	return storeFactory{kind: local.Kind, schema: localSchema, build: buildLocal,
+		createCommand: "add the line %[1]s=\"<value>\" to the dotenv file (" + local.Kind + ".env_file)"}
 }
 
 func buildLocal(ctx context.Context, block types.Object, _ func(string) (string, bool)) (backends.Backend, error) {

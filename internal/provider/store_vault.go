@@ -42,7 +42,8 @@ type vaultTLSModel struct {
 }
 
 func vaultStoreFactory() storeFactory {
-	return storeFactory{address: "hashicorp_vault.address, or HCP_VAULT_ADDR / VAULT_ADDR (default http://127.0.0.1:8200)", schema: vaultSchema, build: buildVault}
+	return storeFactory{kind: vault.Kind, address: vault.Kind + ".address, or HCP_VAULT_ADDR / VAULT_ADDR (default http://127.0.0.1:8200)", schema: vaultSchema, build: buildVault,
+		createCommand: "vault kv put -mount=<mount> <path_prefix/>%[1]s key=<value> (with the block's mount, path_prefix and data_key)"}
 }
 
 func buildVault(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {

@@ -1136,7 +1136,7 @@ func TestVaultStoreOptions(t *testing.T) {
 		}), tls, nil),
 		"hashicorp_vault.tls": block(approle, types.ObjectUnknown(nestedType("tls").AttrTypes), nil),
 	} {
-		_, err := (&LLMSecretProvider{lookupEnv: env}).newBackend(ctx, kindVault, b)
+		_, err := (&LLMSecretProvider{lookupEnv: env}).newBackend(ctx, vault.Kind, b)
 		if err == nil || !strings.Contains(err.Error(), attrPath+" must be known at plan time") {
 			t.Errorf("unknown %s: got %v, want an error naming it", attrPath, err)
 		}
