@@ -39,6 +39,7 @@ func (kmsPath) checkMetadata(*SecretResourceModel, *diag.Diagnostics) bool { ret
 // refuseDeletion: nothing remote to delete, so every policy is fine.
 func (kmsPath) refuseDeletion(string, bool) string { return "" }
 
+// create encrypts the value into the plan's ciphertext.
 func (p kmsPath) create(ctx context.Context, wr backends.WriteRequest, plan *SecretResourceModel, limit time.Duration) diag.Diagnostics {
 	return p.encrypt(ctx, wr, plan, "create", limit)
 }

@@ -287,6 +287,7 @@ func (p storedPath) delete(ctx context.Context, state *SecretResourceModel, diag
 	}
 }
 
+// importable: a stored secret is adopted by its full_name.
 func (storedPath) importable() error { return nil }
 
 // deleteMode is the store's delete for a deletion_policy.
