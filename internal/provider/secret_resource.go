@@ -578,6 +578,7 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "create")
 	defer cancel()
 	resp.Diagnostics.Append(diags...)
@@ -611,6 +612,8 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	// A state written before identity existed gets one on its first refresh.
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
 	if r.store.IsKMS() {
 		return // no remote object: the ciphertext in state is the truth
 	}
@@ -716,6 +719,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "update")
 	defer cancel()
 	resp.Diagnostics.Append(diags...)
@@ -786,48 +790,25 @@ func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	}
 }
 
-// ImportState implements resource.ResourceWithImportState: the import id is
-// full_name. The first Read after import fills in the value.
+// ImportState implements resource.ResourceWithImportState: the import id (or
+// the identity's full_name) is full_name. The first Read after import fills
+// in the version and metadata; the value never comes into state.
 func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	full := req.ID
-	if r.store.IsKMS() {
-		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()),
-			"a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
+	full, diags := importID(ctx, req)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	// A full_name under the settings' prefix (store_virtual_keys on) imports
-	// as a virtual key; any other imports as a bare name. FullName applies
-	// the name rules: an id the store cannot hold (or LiteLLM cannot read)
-	// fails here.
-	name, prefix, virtualKey := r.store.Settings().SplitFullName(full)
-	full, err := r.store.FullName(name, prefix, virtualKey)
+	state, err := importedState(r.store, full)
 	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", req.ID, r.store.Kind()), err.Error())
+		resp.Diagnostics.AddError(fmt.Sprintf("importing secret (%s) in %s", full, r.store.Kind()), err.Error())
 		return
-	}
-	state := SecretResourceModel{
-		ID:                types.StringValue(full),
-		Name:              types.StringValue(name),
-		Prefix:            types.StringPointerValue(prefix),
-		VirtualKey:        types.BoolValue(virtualKey),
-		FullName:          types.StringValue(full),
-		Value:             types.StringNull(),
-		ValueWO:           types.StringNull(),
-		ValueWOVersion:    types.Int64Null(),
-		Description:       types.StringNull(),
-		Tags:              types.MapNull(types.StringType),
-		TagsAll:           types.MapNull(types.StringType),
-		Version:           types.StringNull(),
-		DeletionPolicy:    types.StringValue(defaultDeletionPolicy(r.store.Caps())),
-		Ciphertext:        types.StringNull(),
-		UseAWSKMSEnvName:  types.StringNull(),
-		UseAWSKMSEnvValue: types.StringNull(),
-		Timeouts:          timeoutsNull(),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
 }
 

@@ -1,0 +1,93 @@
+package provider
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+)
+
+var _ resource.ResourceWithIdentity = &SecretResource{}
+
+// identityFullName is the one attribute of llmsecret_secret's identity: the
+// name the secret has in the store. One provider configuration talks to one
+// store, so nothing else is needed to tell two secrets apart (DESIGN.md,
+// "Adopting a store").
+const identityFullName = "full_name"
+
+// IdentitySchema implements resource.ResourceWithIdentity (Terraform 1.12+:
+// import blocks with identity = { full_name = "..." }, and the results of
+// `terraform query`).
+func (r *SecretResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = identityschema.Schema{
+		Attributes: map[string]identityschema.Attribute{
+			identityFullName: identityschema.StringAttribute{
+				RequiredForImport: true,
+				Description:       "The secret's name in the store, prefixes included: the resource's full_name.",
+			},
+		},
+	}
+}
+
+// setIdentity records full in the response's identity. Clients without
+// resource identity (OpenTofu 1.11, Terraform before 1.12) send none; then
+// there is nothing to set.
+func setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, full string) diag.Diagnostics {
+	if identity == nil || full == "" {
+		return nil
+	}
+	return identity.SetAttribute(ctx, path.Root(identityFullName), full)
+}
+
+// importID is the full_name an import asks for: the import block's id, or
+// its identity's full_name.
+func importID(ctx context.Context, req resource.ImportStateRequest) (string, diag.Diagnostics) {
+	if req.ID != "" || req.Identity == nil {
+		return req.ID, nil
+	}
+	var full string
+	diags := req.Identity.GetAttribute(ctx, path.Root(identityFullName), &full)
+	return full, diags
+}
+
+// importedState is the state an import of full starts from, before its first
+// Read: names, the default deletion_policy, and nothing of the value. A
+// full_name under the settings' prefix (store_virtual_keys on) imports as a
+// virtual key; any other as a bare name. FullName applies the name rules: a
+// name the store cannot hold (or LiteLLM cannot read) is an error.
+func importedState(store *backends.Store, full string) (SecretResourceModel, error) {
+	if store.IsKMS() {
+		return SecretResourceModel{}, errors.New("a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
+	}
+	name, prefix, virtualKey := store.Settings().SplitFullName(full)
+	full, err := store.FullName(name, prefix, virtualKey)
+	if err != nil {
+		return SecretResourceModel{}, err
+	}
+	return SecretResourceModel{
+		ID:                types.StringValue(full),
+		Name:              types.StringValue(name),
+		Prefix:            types.StringPointerValue(prefix),
+		VirtualKey:        types.BoolValue(virtualKey),
+		FullName:          types.StringValue(full),
+		Value:             types.StringNull(),
+		ValueWO:           types.StringNull(),
+		ValueWOVersion:    types.Int64Null(),
+		Description:       types.StringNull(),
+		Tags:              types.MapNull(types.StringType),
+		TagsAll:           types.MapNull(types.StringType),
+		Version:           types.StringNull(),
+		DeletionPolicy:    types.StringValue(defaultDeletionPolicy(store.Caps())),
+		Ciphertext:        types.StringNull(),
+		UseAWSKMSEnvName:  types.StringNull(),
+		UseAWSKMSEnvValue: types.StringNull(),
+		Timeouts:          timeoutsNull(),
+	}, nil
+}
