@@ -323,10 +323,6 @@ func (r *SecretResource) ValidateConfig(_ context.Context, req resource.Validate
 	case value == attrSet && wo == attrSet:
 		resp.Diagnostics.AddAttributeError(path.Root("value_wo"), "Invalid Attribute Combination",
 			"llmsecret_secret takes only one of value and value_wo; keep value_wo (with value_wo_version), which stays out of state.")
-	case value == attrNull && wo == attrNull:
-		resp.Diagnostics.AddAttributeError(path.Root("value_wo"), "Invalid Attribute Combination",
-			"Exactly one of these attributes must be configured: [value, value_wo]. llmsecret_secret needs the secret "+
-				"value; value_wo with value_wo_version keeps it out of state.")
 	}
 	switch {
 	case wo != attrNull && version == attrNull:
@@ -458,7 +454,14 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 			fmt.Sprintf("secret (%s) is written to %s, but %s: the proxy uses its own environment variable", full, r.store.Kind(), why))
 	}
 
+	unmanaged := valueUnmanaged(req.Config.Raw)
 	if req.State.Raw.IsNull() { // create
+		if unmanaged {
+			resp.Diagnostics.AddAttributeError(path.Root("value_wo"), fmt.Sprintf("creating secret (%s) in %s", full, r.store.Kind()),
+				"no value to write: set value_wo (with value_wo_version) or value. A resource without a value only "+
+					"adopts a secret that already exists: import it (an import block, or terraform query).")
+			return
+		}
 		if !caps.KMS && !r.validatePlannedValue(ctx, req.Config, &plan, full, &resp.Diagnostics) {
 			return
 		}
@@ -477,6 +480,12 @@ func (r *SecretResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	plan.Version, plan.Ciphertext = state.Version, state.Ciphertext
+	if unmanaged && !plan.FullName.Equal(state.FullName) {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), fmt.Sprintf("renaming secret (%s) to (%s) in %s", state.FullName.ValueString(), full, r.store.Kind()),
+			"the value of this secret is not managed by Terraform (no value or value_wo), so there is no value to "+
+				"write under the new name; set value_wo (with value_wo_version) for the rename, or keep the name.")
+		return
+	}
 	if writesValue(&plan, &state) {
 		if !caps.KMS && !r.validatePlannedValue(ctx, req.Config, &plan, full, &resp.Diagnostics) {
 			return
@@ -564,6 +573,11 @@ func planMetadata(full string, plan *SecretResourceModel) backends.WriteRequest 
 // writesValue reports whether an update writes the value again: a new value,
 // a new value_wo_version, or a rotation to a new name.
 func writesValue(plan, state *SecretResourceModel) bool {
+	if plan.Value.IsNull() && plan.ValueWOVersion.IsNull() {
+		// No value configured: the store's value is kept (adoption), and
+		// only a rename (refused at plan) would need one.
+		return !plan.FullName.Equal(state.FullName)
+	}
 	return !plan.Value.Equal(state.Value) || !plan.ValueWOVersion.Equal(state.ValueWOVersion) ||
 		!plan.FullName.Equal(state.FullName)
 }
@@ -653,7 +667,7 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 			tflog.Info(ctx, "secret value changed outside Terraform", map[string]any{"secret": full})
 			state.Value = types.StringValue(string(sec.Value))
 		}
-	case !state.Version.IsNull() && sec.Version != "" && !sameVersion:
+	case !state.ValueWOVersion.IsNull() && !state.Version.IsNull() && sec.Version != "" && !sameVersion:
 		// value_wo is never in state, so a new store version is the drift
 		// signal. Clearing value_wo_version makes the plan write value_wo again.
 		resp.Diagnostics.AddWarning("Secret changed outside Terraform",
@@ -754,7 +768,9 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags) ||
 		(r.store.Caps().Metadata && !plan.TagsAll.Equal(state.TagsAll)):
 		err = r.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
-		if backends.CodeOf(err) == backends.Unsupported {
+		if backends.CodeOf(err) == backends.Unsupported && wr.Value == nil {
+			err = fmt.Errorf("the %s store changes description and tags only with a new value, and this secret's value is not managed by Terraform: set value_wo (with value_wo_version): %w", r.store.Kind(), err)
+		} else if backends.CodeOf(err) == backends.Unsupported {
 			version, err = r.store.Write(ctx, wr)
 		}
 	}
@@ -822,6 +838,8 @@ func (r *SecretResource) writeRequest(plan, config *SecretResourceModel) (backen
 		wr.Value = []byte(config.ValueWO.ValueString())
 	case !plan.Value.IsNull() && !plan.Value.IsUnknown():
 		wr.Value = []byte(plan.Value.ValueString())
+	case config.ValueWO.IsNull() && plan.Value.IsNull():
+		// No value configured: a metadata change of an adopted secret.
 	default:
 		diags.AddAttributeError(path.Root("value_wo"), "No secret value", "exactly one of value and value_wo must be set to a known value")
 	}

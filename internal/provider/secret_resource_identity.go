@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -90,4 +91,14 @@ func importedState(store *backends.Store, full string) (SecretResourceModel, err
 		UseAWSKMSEnvValue: types.StringNull(),
 		Timeouts:          timeoutsNull(),
 	}, nil
+}
+
+// valueUnmanaged reports whether the configuration sets neither value nor
+// value_wo: the resource then manages the secret's name and metadata and
+// keeps whatever value the store holds. That is what an adopted secret's
+// generated configuration looks like (terraform query writes no value), so
+// it plans clean after its import; creating one is refused at plan.
+func valueUnmanaged(config tftypes.Value) bool {
+	states := configStates(config, "value", "value_wo")
+	return states[0] == attrNull && states[1] == attrNull
 }
