@@ -62,8 +62,9 @@ func (a *adoption) run(t *testing.T) {
 }
 `, len(a.names)+10, a.prefix))
 	values := newSecretSet()
-	for _, v := range a.values {
-		values.secrets = append(values.secrets, secret{label: "seeded", value: v})
+	for name, v := range a.values {
+		core, _ := strings.CutPrefix(v, "sk-adopt-")
+		values.secrets = append(values.secrets, secret{label: name, value: v, core: core})
 	}
 	step := func(name string, args ...string) string {
 		t.Helper()
@@ -100,7 +101,9 @@ func (a *adoption) run(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Fatalf("apply of the generated configuration: want %q in:\n%s", want, tail(out, 20))
 	}
+	start := time.Now()
 	out, err := a.w.run("plan", "-detailed-exitcode", "-input=false", "-no-color")
+	t.Logf("plan after adoption of %d secrets: %s", len(a.names), time.Since(start).Round(10*time.Millisecond))
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("plan after adoption: exit code %d, want 0 (no changes):\n%s", code, tail(values.redact(out), 40))
 	}
