@@ -87,6 +87,9 @@ type SecretResourceModel struct {
 // Metadata implements resource.Resource.
 func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_secret"
+	// A rename changes full_name, the identity, in place (DESIGN.md,
+	// "Adopting a store"): the secret is the same object under a new name.
+	resp.ResourceBehavior.MutableIdentity = true
 }
 
 // Schema implements resource.Resource.
