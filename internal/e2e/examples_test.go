@@ -83,6 +83,8 @@ func TestExamples(t *testing.T) {
 						testImport(t, src)
 					}
 				}
+			case len(parts) == 2 && parts[0] == "list-resources":
+				testListExample(t, src, parts[1])
 			case len(parts) == 2 && parts[0] == "custom-stores":
 				// Reference custom stores are programs, not configurations:
 				// internal/backends/custom runs the conformance suite against
@@ -542,5 +544,45 @@ func (st *tfState) checkManagedValues(t *testing.T, step string, values *secretS
 				t.Errorf("%s: %s.%s is managed with value_wo but state holds its value", step, r.Type, r.Name)
 			}
 		}
+	}
+}
+
+// testListExample runs a list resource's .tfquery.hcl examples with
+// terraform query against the seeded local store: each must find a seeded
+// secret and print no value.
+func testListExample(t *testing.T, src, typ string) {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".tfquery.hcl") {
+			t.Errorf("%s: file %s is not tested by internal/e2e; teach TestExamples how to run it", src, e.Name())
+			continue
+		}
+		queries = append(queries, e.Name())
+	}
+	if len(queries) == 0 {
+		t.Fatalf("%s has no .tfquery.hcl example", src)
+	}
+	if isOpenTofu() {
+		t.Skip("terraform query (list resources) needs Terraform 1.14+; OpenTofu 1.11 has no query command")
+	}
+	w, values := prepareSnippet(t, src)
+	for _, q := range queries {
+		body, err := os.ReadFile(filepath.Join(src, q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^list\s+"` + regexp.QuoteMeta(typ) + `"`).Match(body) {
+			t.Errorf("%s/%s declares no list %q block", src, q, typ)
+		}
+		w.write(q, string(body))
+	}
+	out := w.mustRun(values, "query", "-no-color")
+	checkNoLeak(t, "query", out, values)
+	if !strings.Contains(out, "OPENAI_API_KEY") {
+		t.Errorf("terraform query of %s does not find the seeded OPENAI_API_KEY:\n%s", src, tail(values.redact(out), 20))
 	}
 }

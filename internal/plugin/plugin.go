@@ -164,3 +164,34 @@ func (s server) OpenEphemeralResource(ctx context.Context, req *tfprotov6.OpenEp
 func (s server) CloseEphemeralResource(ctx context.Context, req *tfprotov6.CloseEphemeralResourceRequest) (*tfprotov6.CloseEphemeralResourceResponse, error) {
 	return call(ctx, req, s.ProviderServer.CloseEphemeralResource)
 }
+
+// listServer is what the framework's server implements for `terraform
+// query` (list resources). tfprotov6 keeps it out of ProviderServer for now,
+// and tf6server finds it by a type assertion: the wrapper must implement it
+// too, or every list block fails with "ValidateListResourceConfig Not
+// Implemented".
+type listServer interface {
+	tfprotov6.ProviderServer
+	tfprotov6.ListResourceServer
+}
+
+var _ tfprotov6.ListResourceServer = server{}
+
+func (s server) ValidateListResourceConfig(ctx context.Context, req *tfprotov6.ValidateListResourceConfigRequest) (*tfprotov6.ValidateListResourceConfigResponse, error) {
+	l, ok := s.ProviderServer.(listServer)
+	if !ok {
+		return &tfprotov6.ValidateListResourceConfigResponse{}, nil
+	}
+	return call(ctx, req, l.ValidateListResourceConfig)
+}
+
+// ListResource passes the request's own context through: the results stream
+// is read after the method returns, so a detached context would already be
+// canceled when the first page is fetched.
+func (s server) ListResource(ctx context.Context, req *tfprotov6.ListResourceRequest) (*tfprotov6.ListResourceServerStream, error) {
+	l, ok := s.ProviderServer.(listServer)
+	if !ok {
+		return &tfprotov6.ListResourceServerStream{Results: tfprotov6.NoListResults}, nil
+	}
+	return l.ListResource(ctx, req)
+}

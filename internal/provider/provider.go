@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -28,6 +29,7 @@ const providerTypeName = "llmsecret"
 var (
 	_ provider.Provider                       = &LLMSecretProvider{}
 	_ provider.ProviderWithEphemeralResources = &LLMSecretProvider{}
+	_ provider.ProviderWithListResources      = &LLMSecretProvider{}
 )
 
 // LLMSecretProvider is the llmsecret provider.
@@ -173,6 +175,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation,
 		valueWarned: &p.valueWarned, quietValue: cfg.SuppressValueWarning.ValueBool()}
 	resp.EphemeralResourceData = store
+	resp.ListResourceData = resp.ResourceData
 }
 
 // resourceData is what llmsecret_secret gets from Configure: the store and
@@ -218,6 +221,11 @@ func (p *LLMSecretProvider) Resources(context.Context) []func() resource.Resourc
 // DataSources implements provider.Provider.
 func (p *LLMSecretProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewSecretDataSource, NewSecretsDataSource}
+}
+
+// ListResources implements provider.ProviderWithListResources.
+func (p *LLMSecretProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewSecretListResource}
 }
 
 // EphemeralResources implements provider.ProviderWithEphemeralResources.

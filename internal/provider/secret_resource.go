@@ -115,6 +115,9 @@ type SecretResourceModel struct {
 // Metadata implements resource.Resource.
 func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_secret"
+	// A rename changes full_name, the identity, in place (DESIGN.md,
+	// "Adopting a store"): the secret is the same object under a new name.
+	resp.ResourceBehavior.MutableIdentity = true
 }
 
 // Configure implements resource.ResourceWithConfigure.
@@ -142,8 +145,9 @@ func (r *SecretResource) configured(diags *diag.Diagnostics) bool {
 	return true
 }
 
-// ValidateConfig implements resource.ResourceWithValidateConfig: exactly one
-// of value and value_wo, value_wo only with value_wo_version (the nudge from
+// ValidateConfig implements resource.ResourceWithValidateConfig: at most one
+// of value and value_wo (neither: the store's value is kept, see
+// valueUnmanaged), value_wo only with value_wo_version (the nudge from
 // value towards value_wo is ModifyPlan's, which knows the provider's
 // settings: see warnValue). These checks read the raw configuration
 // rather than going through the framework's path-matching validators, which
@@ -157,10 +161,6 @@ func (r *SecretResource) ValidateConfig(_ context.Context, req resource.Validate
 	case value == attrSet && wo == attrSet:
 		resp.Diagnostics.AddAttributeError(path.Root("value_wo"), "Invalid Attribute Combination",
 			"llmsecret_secret takes only one of value and value_wo; keep value_wo (with value_wo_version), which stays out of state.")
-	case value == attrNull && wo == attrNull:
-		resp.Diagnostics.AddAttributeError(path.Root("value_wo"), "Invalid Attribute Combination",
-			"Exactly one of these attributes must be configured: [value, value_wo]. llmsecret_secret needs the secret "+
-				"value; value_wo with value_wo_version keeps it out of state.")
 	}
 	switch {
 	case wo != attrNull && version == attrNull:
@@ -214,6 +214,8 @@ func writeRequest(plan, config *SecretResourceModel) (backends.WriteRequest, dia
 		wr.Value = []byte(config.ValueWO.ValueString())
 	case !plan.Value.IsNull() && !plan.Value.IsUnknown():
 		wr.Value = []byte(plan.Value.ValueString())
+	case config.ValueWO.IsNull() && plan.Value.IsNull():
+		// No value configured: a metadata change of an adopted secret.
 	default:
 		diags.AddAttributeError(path.Root("value_wo"), "No secret value", "exactly one of value and value_wo must be set to a known value")
 	}
@@ -233,6 +235,7 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "create")
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
@@ -252,6 +255,8 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	// A state written before identity existed gets one on its first refresh.
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
 	r.path.read(ctx, req, resp, &state)
 }
 
@@ -267,6 +272,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "update")
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
@@ -290,29 +296,30 @@ func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	r.path.delete(ctx, &state, &resp.Diagnostics)
 }
 
-// ImportState implements resource.ResourceWithImportState: the import id is
-// full_name. The first Read after import fills in the value.
+// ImportState implements resource.ResourceWithImportState: the import id (or
+// the identity's full_name, Terraform 1.12+) is full_name. The first Read
+// after import records the version and metadata; the value never comes
+// into state.
 func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if !r.configured(&resp.Diagnostics) {
 		return
 	}
-	summary := fmt.Sprintf("importing secret (%s) in %s", req.ID, r.store.Kind())
+	id, diags := importID(ctx, req)
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	summary := fmt.Sprintf("importing secret (%s) in %s", id, r.store.Kind())
 	if err := r.path.importable(); err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	// A full_name under the settings' prefix (store_virtual_keys on) imports
-	// as a virtual key; any other imports as a bare name. FullName applies
-	// the name rules: an id the store cannot hold (or LiteLLM cannot read)
-	// fails here.
-	name, prefix, virtualKey := r.store.Settings().SplitFullName(req.ID)
-	full, err := r.store.FullName(name, prefix, virtualKey)
+	state, err := stateToImport(r.store, id)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	state := importedState(name, prefix, virtualKey, full, defaultDeletionPolicy(r.store.Caps()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
 }
 

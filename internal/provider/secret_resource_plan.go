@@ -107,6 +107,12 @@ func (r *SecretResource) planName(plan *SecretResourceModel, diags *diag.Diagnos
 // planCreate plans the first write: what the write computes is unknown
 // until apply.
 func (r *SecretResource) planCreate(ctx context.Context, req resource.ModifyPlanRequest, plan *SecretResourceModel, diags *diag.Diagnostics) bool {
+	if valueUnmanaged(req.Config.Raw) {
+		diags.AddAttributeError(path.Root("value_wo"), fmt.Sprintf("creating secret (%s) in %s", plan.FullName.ValueString(), r.store.Kind()),
+			"no value to write: set value_wo (with value_wo_version) or value. A resource without a value only "+
+				"adopts a secret that already exists: import it (an import block, or terraform query).")
+		return false
+	}
 	plan.Ciphertext = types.StringNull()
 	if !r.path.planWrite(ctx, req.Config, plan, diags) {
 		return false
@@ -123,6 +129,12 @@ func (r *SecretResource) planUpdate(ctx context.Context, req resource.ModifyPlan
 		return false
 	}
 	plan.Version, plan.Ciphertext = state.Version, state.Ciphertext
+	if valueUnmanaged(req.Config.Raw) && !plan.FullName.Equal(state.FullName) {
+		diags.AddAttributeError(path.Root("name"), fmt.Sprintf("renaming secret (%s) to (%s) in %s", state.FullName.ValueString(), plan.FullName.ValueString(), r.store.Kind()),
+			"the value of this secret is not managed by Terraform (no value or value_wo), so there is no value to "+
+				"write under the new name; set value_wo (with value_wo_version) for the rename, or keep the name.")
+		return false
+	}
 	if writesValue(plan, &state) && !r.path.planWrite(ctx, req.Config, plan, diags) {
 		return false
 	}
@@ -159,8 +171,13 @@ func (r *SecretResource) warnMetadataDropped(plan, state *SecretResourceModel, d
 }
 
 // writesValue reports whether an update writes the value again: a new value,
-// a new value_wo_version, or a rotation to a new name.
+// a new value_wo_version, or a rotation to a new name. With no value
+// configured the store's value is kept (adoption), and only a rename
+// (refused at plan) would need one.
 func writesValue(plan, state *SecretResourceModel) bool {
+	if plan.Value.IsNull() && plan.ValueWOVersion.IsNull() {
+		return !plan.FullName.Equal(state.FullName)
+	}
 	return !plan.Value.Equal(state.Value) || !plan.ValueWOVersion.Equal(state.ValueWOVersion) ||
 		!plan.FullName.Equal(state.FullName)
 }

@@ -160,7 +160,9 @@ func (p storedPath) update(ctx context.Context, wr backends.WriteRequest, plan, 
 	case !plan.Description.Equal(state.Description) || !plan.Tags.Equal(state.Tags) ||
 		(p.store.Caps().Metadata && !plan.TagsAll.Equal(state.TagsAll)):
 		err = p.store.UpdateMetadata(ctx, wr.Name, wr.Description, wr.Tags)
-		if backends.CodeOf(err) == backends.Unsupported {
+		if backends.CodeOf(err) == backends.Unsupported && wr.Value == nil {
+			err = fmt.Errorf("the %s store changes description and tags only with a new value, and this secret's value is not managed by Terraform: set value_wo (with value_wo_version): %w", p.store.Kind(), err)
+		} else if backends.CodeOf(err) == backends.Unsupported {
 			version, err = p.store.Write(ctx, wr)
 		}
 	}
@@ -224,7 +226,9 @@ func (p storedPath) readValue(ctx context.Context, sec *backends.Secret, state *
 			tflog.Info(ctx, "secret value changed outside Terraform", map[string]any{"secret": full})
 			state.Value = types.StringValue(string(sec.Value))
 		}
-	case !state.Version.IsNull() && sec.Version != "" && !sameVersion:
+	case !state.ValueWOVersion.IsNull() && !state.Version.IsNull() && sec.Version != "" && !sameVersion:
+		// (With neither value nor value_wo the store's value is Terraform's
+		// to keep, not to restore: a new version is taken silently.)
 		diags.AddWarning("Secret changed outside Terraform",
 			fmt.Sprintf("secret (%s) in %s has version %s, but Terraform wrote %s; the next apply writes the configured value_wo again",
 				full, p.store.Kind(), version.ValueString(), state.Version.ValueString()))

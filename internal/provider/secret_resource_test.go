@@ -223,7 +223,7 @@ func TestAccSecretResource_invalidInput(t *testing.T) {
 		"zero-width space":     {`name = "OPENAI_API_KEY\u200b"` + "\n  value = \"x\"", `(?s)format\s+character\s+U\+200B\s+\(at\s+byte\s+14`},
 		"byte order mark":      {`name = "\ufeffOPENAI_API_KEY"` + "\n  value = \"x\"", `(?s)U\+FEFF\s+\(at\s+byte\s+0`},
 		"both values":          {`name = "A"` + "\n  value = \"x\"\n  value_wo = \"y\"\n  value_wo_version = 1", `(?s)only one|Invalid Attribute Combination`},
-		"no value":             {`name = "A"`, `(?s)Exactly one of these attributes must be configured`},
+		"no value":             {`name = "A"`, `(?s)creating secret \(A\) in local.*no value to write.*import it`},
 		"wo without version":   {`name = "A"` + "\n  value_wo = \"y\"", `value_wo_version`},
 		"soft delete on local": {`name = "A"` + "\n  value = \"x\"\n  deletion_policy = \"soft_delete\"", `(?s)local store has no soft delete`},
 	}

@@ -29,8 +29,9 @@ func TestSecretResourceValidateConfig(t *testing.T) {
 		"value": {set: map[string]tftypes.Value{"value": str("v")}},
 		"both": {set: map[string]tftypes.Value{"value": str("v"), "value_wo": str("w"), "value_wo_version": one},
 			want: []string{"ERROR Invalid Attribute Combination: only one of value and value_wo"}},
-		"neither": {set: map[string]tftypes.Value{},
-			want: []string{"ERROR Invalid Attribute Combination: Exactly one of these attributes must be configured: [value, value_wo]"}},
+		// Neither: an adopted secret whose value Terraform does not manage;
+		// creating one is refused at plan (TestAccSecretResource_invalidConfig).
+		"neither": {set: map[string]tftypes.Value{}},
 		"value_wo without version": {set: map[string]tftypes.Value{"value_wo": str("w")},
 			want: []string{"ERROR Missing Attribute Configuration: with value_wo needs value_wo_version"}},
 		"version without value_wo": {set: map[string]tftypes.Value{"value": str("v"), "value_wo_version": one},

@@ -22,7 +22,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gofrs/flock"
 )
@@ -34,6 +36,8 @@ type request struct {
 	Value       *string           `json:"value"`
 	Description string            `json:"description"`
 	Tags        map[string]string `json:"tags"`
+	Prefix      string            `json:"prefix"`
+	PageToken   string            `json:"page_token"`
 }
 
 type secret struct {
@@ -91,7 +95,7 @@ func run(path string, readOnly bool, stdin io.Reader) (any, error) {
 	}
 	switch req.Operation {
 	case "capabilities":
-		ops := []string{"get", "put", "delete", "rotate", "health"}
+		ops := []string{"get", "put", "delete", "rotate", "list", "health"}
 		if readOnly {
 			ops = []string{"get", "health"}
 		}
@@ -102,6 +106,23 @@ func run(path string, readOnly bool, stdin io.Reader) (any, error) {
 			return nil, fail("unavailable", "the directory of the store file does not exist")
 		}
 		return map[string]string{"status": "ok"}, nil
+	case "list":
+		if readOnly {
+			return nil, fail("unsupported", "this store does not list")
+		}
+		// One answer holds every name: a file store has no reason to page.
+		doc, err := load(path)
+		if err != nil {
+			return nil, err
+		}
+		names := []string{}
+		for n := range doc.Secrets {
+			if strings.HasPrefix(n, req.Prefix) {
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		return map[string]any{"names": names, "next_page_token": ""}, nil
 	case "get", "put", "delete", "rotate":
 	default:
 		return nil, fail("unsupported", "unknown operation %q", req.Operation)

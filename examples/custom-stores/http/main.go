@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,11 +107,14 @@ func (s *store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
 	switch {
 	case len(parts) == 1 && parts[0] == "capabilities" && r.Method == http.MethodGet:
-		ops := []string{"get", "put", "delete", "rotate", "health"}
+		ops := []string{"get", "put", "delete", "rotate", "list", "health"}
 		if s.readOnly {
 			ops = []string{"get", "health"}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"operations": ops, "metadata": true})
+		return
+	case len(parts) == 1 && parts[0] == "secrets" && r.Method == http.MethodGet && !s.readOnly:
+		s.list(w, r.URL.Query().Get("prefix"), r.URL.Query().Get("page_token"))
 		return
 	case len(parts) == 1 && parts[0] == "health" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -139,6 +143,29 @@ func (s *store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusMethodNotAllowed, "unsupported", "method not allowed on this route")
 	}
+}
+
+// listPage is how many names one list answer holds.
+const listPage = 50
+
+// list answers one page of the names starting with prefix, in name order,
+// after page_token (the last name of the previous page).
+func (s *store) list(w http.ResponseWriter, prefix, after string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for n := range s.secrets {
+		if strings.HasPrefix(n, prefix) && n > after {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	next := ""
+	if len(names) > listPage {
+		names = names[:listPage]
+		next = names[listPage-1]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"names": names, "next_page_token": next})
 }
 
 func (s *store) get(w http.ResponseWriter, name string) {

@@ -86,6 +86,8 @@ func RunConformanceTests(t *testing.T, newHarness HarnessMaker) {
 		// Store health and batch reads.
 		{"Health", testHealth},
 		{"LookupMany", testLookupMany},
+		// Adoption.
+		{"List", testList},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newHarness) })

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ const (
 	MethodGetBatch       = "GetBatch"
 	MethodRotate         = "Rotate"
 	MethodClose          = "Close"
+	MethodList           = "List"
 )
 
 // Errors a MemStore can be told to fail with that are not *backends.Error, so
@@ -371,4 +373,28 @@ func (r memRotator) Rotate(ctx context.Context, oldName string, req backends.Wri
 		delete(m.secrets, oldName)
 	}
 	return v, nil
+}
+
+// memPageSize is the memstore's list page: small, so the layer's paging is
+// exercised with a few names.
+const memPageSize = 7
+
+// ListPage implements backends.Lister: sorted names after token, a page of
+// memPageSize; soft-deleted secrets are not listed.
+func (m *MemStore) ListPage(ctx context.Context, prefix, token string) ([]string, string, error) {
+	if err := m.begin(ctx, MethodList); err != nil {
+		return nil, "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(m.secrets)) {
+		if n > token && strings.HasPrefix(n, prefix) && !m.secrets[n].deleted {
+			names = append(names, n)
+		}
+	}
+	if len(names) <= memPageSize {
+		return names, "", nil
+	}
+	return names[:memPageSize], names[memPageSize-1], nil
 }

@@ -9,6 +9,7 @@
 //	PUT    {url}/secrets/{name}       write  <- {"value", "description", "tags"} -> {"version"}
 //	DELETE {url}/secrets/{name}       delete
 //	POST   {url}/secrets/{name}/rotate rotate <- {"new_name", "value", ...} -> {"version"}
+//	GET    {url}/secrets?prefix=&page_token= list -> {"names", "next_page_token"}
 //	GET    {url}/health               health
 //
 // {name} is percent-encoded as one path segment ("/" is %2F, a name "." is
@@ -16,7 +17,7 @@
 //
 // The exec contract (custom.command) runs the command once per operation,
 // like a credential helper: a JSON request on stdin
-// ({"operation": "get|put|delete|rotate|health|capabilities", "name", ...}),
+// ({"operation": "get|put|delete|rotate|list|health|capabilities", "name", ...}),
 // a JSON answer on stdout, an error as {"error": {"code", "message"}}.
 //
 // Capabilities are asked once, when the provider is configured:
@@ -56,6 +57,7 @@ const (
 	OpPut          = "put"
 	OpDelete       = "delete"
 	OpRotate       = "rotate"
+	OpList         = "list"
 	OpHealth       = "health"
 	OpCapabilities = "capabilities"
 )
@@ -84,6 +86,9 @@ type Request struct {
 	Value       *string           `json:"value,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// Prefix and PageToken are the list operation's.
+	Prefix    string `json:"prefix,omitempty"`
+	PageToken string `json:"page_token,omitempty"`
 }
 
 // String describes the request without its value.
@@ -100,6 +105,9 @@ type Response struct {
 	Version     string            `json:"version,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// List: one page of names, and the token of the next ("" after the last).
+	Names         []string `json:"names,omitempty"`
+	NextPageToken string   `json:"next_page_token,omitempty"`
 	// Capabilities.
 	Operations []string `json:"operations,omitempty"`
 	Metadata   bool     `json:"metadata,omitempty"`
@@ -262,7 +270,7 @@ func (b *backend) discover(ctx context.Context) error {
 	}
 	for _, op := range resp.Operations {
 		switch op {
-		case OpGet, OpPut, OpDelete, OpRotate, OpHealth:
+		case OpGet, OpPut, OpDelete, OpRotate, OpList, OpHealth:
 			if !slices.Contains(b.ops, op) {
 				b.ops = append(b.ops, op)
 			}
@@ -322,6 +330,23 @@ func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error
 		sec.Version = backends.Fingerprint(name, v)
 	}
 	return sec, nil
+}
+
+// ListPage implements backends.Lister with the optional list operation. A
+// store that does not offer it answers Unsupported, which `terraform query`
+// shows as the reason there is nothing to list.
+func (b *backend) ListPage(ctx context.Context, prefix, token string) ([]string, string, error) {
+	if !b.supports(OpList) {
+		return nil, "", backends.Errorf(backends.Unsupported, "%s does not offer the optional %q operation (its capabilities list %q)", b.t.describe(), OpList, b.ops)
+	}
+	resp, err := b.do(ctx, Request{Operation: OpList, Prefix: prefix, PageToken: token})
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.NextPageToken == token && token != "" {
+		return nil, "", backends.Errorf(backends.Internal, "custom store list: the answer's next_page_token repeats the one asked for, which would list forever")
+	}
+	return resp.Names, resp.NextPageToken, nil
 }
 
 func (b *backend) writeRequest(op string, req backends.WriteRequest) (Request, error) {

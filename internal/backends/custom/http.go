@@ -81,6 +81,18 @@ func (t *httpTransport) route(req Request) (method, path string, body any) {
 		return http.MethodPut, "/secrets/" + segment(req.Name), Request{Value: req.Value, Description: req.Description, Tags: req.Tags}
 	case OpDelete:
 		return http.MethodDelete, "/secrets/" + segment(req.Name), nil
+	case OpList:
+		q := url.Values{}
+		if req.Prefix != "" {
+			q.Set("prefix", req.Prefix)
+		}
+		if req.PageToken != "" {
+			q.Set("page_token", req.PageToken)
+		}
+		if len(q) == 0 {
+			return http.MethodGet, "/secrets", nil
+		}
+		return http.MethodGet, "/secrets?" + q.Encode(), nil
 	case OpRotate:
 		return http.MethodPost, "/secrets/" + segment(req.Name) + "/rotate", Request{NewName: req.NewName, Value: req.Value, Description: req.Description, Tags: req.Tags}
 	}

@@ -15,6 +15,10 @@
 //   - GET /whoami.
 //   - GET /resources/{account}/variable/{id}: the resource with its secret
 //     versions.
+//   - GET /resources/{account}/variable?limit=N&offset=M: the variables the
+//     role may read (none without Read), sorted by id; limit 1..1000 and
+//     offset >= 0, else 422. Conjur's search and count parameters are not
+//     served (422).
 //   - GET /secrets/{account}/variable/{id}[?version=N] and POST (adds a
 //     version; Conjur keeps the last 20).
 //   - POST /policies/{account}/policy/{branch}: the body is parsed as YAML and
@@ -42,6 +46,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -381,6 +386,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case len(seg) == 1 && seg[0] == "whoami" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"account": s.Account, "username": login})
+	case len(seg) == 3 && seg[0] == "resources" && seg[2] == "variable" && r.Method == http.MethodGet:
+		s.listResources(w, r, perms, seg[1])
 	case len(seg) == 4 && seg[0] == "resources" && seg[2] == "variable" && r.Method == http.MethodGet:
 		s.resource(w, perms, seg[1], seg[3])
 	case len(seg) == 4 && seg[0] == "secrets" && seg[2] == "variable" && r.Method == http.MethodGet:
@@ -478,6 +485,37 @@ func (s *Server) authorize(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return is.login, true
+}
+
+func (s *Server) listResources(w http.ResponseWriter, r *http.Request, perms Perms, account string) {
+	q := r.URL.Query()
+	limit, offset := 1000, 0
+	for k, vs := range q {
+		n, err := strconv.Atoi(vs[0])
+		switch {
+		case k == "limit" && err == nil && n >= 1 && n <= 1000 && len(vs) == 1:
+			limit = n
+		case k == "offset" && err == nil && n >= 0 && len(vs) == 1:
+			offset = n
+		default:
+			errorJSON(w, http.StatusUnprocessableEntity, "unprocessable_entity", fmt.Sprintf("parameter %s=%q is not served by this fake", k, vs))
+			return
+		}
+	}
+	if account != s.Account {
+		errorJSON(w, http.StatusNotFound, "not_found", fmt.Sprintf("Account '%s' not found", account))
+		return
+	}
+	out := []map[string]any{}
+	if perms.Read {
+		ids := slices.Sorted(maps.Keys(s.vars))
+		for _, id := range ids[min(offset, len(ids)):min(offset+limit, len(ids))] {
+			out = append(out, map[string]any{"id": s.Account + ":variable:" + id, "owner": s.Account + ":user:" + AdminLogin,
+				"policy": s.Account + ":policy:root", "permissions": []any{}, "annotations": []any{}})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 func (s *Server) resource(w http.ResponseWriter, perms Perms, account, id string) {
