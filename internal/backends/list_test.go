@@ -41,7 +41,10 @@ func TestList_pagesRetriesAndStops(t *testing.T) {
 		t.Errorf("a throttled page was retried %d times, want 1", len(rec.retries))
 	}
 	m.ResetCalls()
-	for range s.List(ctx, "K") {
+	for _, err := range s.List(ctx, "K") {
+		if err != nil {
+			t.Fatal(err)
+		}
 		break
 	}
 	if n := m.Calls(backendtest.MethodList); n != 1 {

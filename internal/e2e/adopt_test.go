@@ -263,14 +263,26 @@ resource "llmsecret_secret" "s" {
 	if err := json.Unmarshal([]byte(w.read("terraform.tfstate")), &state); err != nil {
 		t.Fatal(err)
 	}
-	instance := state["resources"].([]any)[0].(map[string]any)["instances"].([]any)[0].(map[string]any)
+	resources, _ := state["resources"].([]any)
+	var instance map[string]any
+	if len(resources) == 1 {
+		r, _ := resources[0].(map[string]any)
+		instances, _ := r["instances"].([]any)
+		if len(instances) == 1 {
+			instance, _ = instances[0].(map[string]any)
+		}
+	}
+	if instance == nil {
+		t.Fatalf("the state does not hold one resource instance:\n%s", w.read("terraform.tfstate"))
+	}
 	_, had := instance["identity"]
 	if had != !isOpenTofu() {
 		t.Errorf("after create the state has an identity: %t, want %t", had, !isOpenTofu())
 	}
 	delete(instance, "identity")
 	delete(instance, "identity_schema_version")
-	state["serial"] = state["serial"].(float64) + 1
+	serial, _ := state["serial"].(float64)
+	state["serial"] = serial + 1
 	old, err := json.Marshal(state)
 	if err != nil {
 		t.Fatal(err)

@@ -37,9 +37,10 @@ func (b *backend) ListPage(ctx context.Context, prefix, token string) ([]string,
 		sent, _ = strconv.Atoi(after)
 	}
 	l, skip := (*listing)(nil), 0
-	if v, ok := listings.LoadAndDelete(id); ok {
-		l = v.(*listing)
-	} else {
+	if v, ok := listings.LoadAndDelete(id); ok && v != nil {
+		l, _ = v.(*listing)
+	}
+	if l == nil {
 		// A new listing, or a retry of a page whose pager failed.
 		l = &listing{pager: b.client.NewListSecretPropertiesPager(nil)}
 		skip, l.sent = sent, 0
