@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig"
@@ -83,11 +82,6 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 		ReplicaRegions:       replicas,
 		RecoveryWindowInDays: int(m.RecoveryWindowInDays.ValueInt64()),
 		LookupEnv:            lookupEnv,
-		// A failed replication warns the user (LiteLLM does not fail the write).
-		Warn: func(ctx context.Context, msg string) {
-			tflog.Warn(ctx, msg, map[string]any{"store": awssm.Kind})
-			backends.Warn(ctx, msg)
-		},
 	})
 }
 
@@ -158,7 +152,7 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 		attrs["replica_regions"] = schema.ListAttribute{
 			MarkdownDescription: "Regions to replicate written secrets to (`ReplicateSecretToRegions`), with each " +
 				"region's default key. A secret lacking one of them is replicated when it is written; a failed " +
-				"replication is logged as a warning and does not fail the write, as in LiteLLM. Replicas are removed " +
+				"replication is shown as a warning and does not fail the write, as in LiteLLM. Replicas are removed " +
 				"before a secret is deleted, as Secrets Manager requires.",
 			ElementType: types.StringType,
 			Optional:    true,
