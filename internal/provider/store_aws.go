@@ -126,8 +126,7 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			Validators:          []validator.String{stringvalidator.AlsoRequires(sibling("access_key"))},
 		},
 		"role_arn": str("ARN of a role to assume with STS, using the credentials above (`AssumeRole`), or the token " +
-			"in `web_identity_token_file` (`AssumeRoleWithWebIdentity`). Credentials are fetched at the first store " +
-			"call and cached until they expire."),
+			"in `web_identity_token_file` (`AssumeRoleWithWebIdentity`). Credentials are cached until they expire."),
 		"session_name": str("Role session name of the assumed role. Default `terraform-provider-llmsecret`."),
 		"external_id": schema.StringAttribute{
 			MarkdownDescription: "External ID of `AssumeRole`, for roles whose trust policy requires one. Needs `role_arn`.",
@@ -143,7 +142,8 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("role_arn"))},
 		},
-		"sts_endpoint": str("STS endpoint URL for role assumption. Falls back to `AWS_ENDPOINT_URL_STS`, then " +
+		"sts_endpoint": str("STS endpoint URL for role assumption and for the credential check at plan " +
+			"(`GetCallerIdentity`, skipped when only `endpoint` is set). Falls back to `AWS_ENDPOINT_URL_STS`, then " +
 			"`AWS_ENDPOINT_URL`."),
 	}
 	if secretsManager {

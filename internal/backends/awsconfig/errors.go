@@ -139,7 +139,7 @@ func classify(err error, service map[string]backends.Code) backends.Code {
 // returned as they are, for ErrorCode to classify.
 func Annotate(err error, code backends.Code) error {
 	if err == nil {
-		return err
+		return nil
 	}
 	var deserErr *smithy.DeserializationError
 	var respErr *smithyhttp.ResponseError
