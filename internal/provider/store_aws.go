@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig"
@@ -84,11 +83,6 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 		ReplicaRegions:       replicas,
 		RecoveryWindowInDays: int(m.RecoveryWindowInDays.ValueInt64()),
 		LookupEnv:            lookupEnv,
-		// A failed replication warns the user (LiteLLM does not fail the write).
-		Warn: func(ctx context.Context, msg string) {
-			tflog.Warn(ctx, msg, map[string]any{"store": awssm.Kind})
-			backends.Warn(ctx, msg)
-		},
 	})
 }
 
@@ -133,8 +127,7 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			Validators:          []validator.String{stringvalidator.AlsoRequires(sibling("access_key"))},
 		},
 		"role_arn": str("ARN of a role to assume with STS, using the credentials above (`AssumeRole`), or the token " +
-			"in `web_identity_token_file` (`AssumeRoleWithWebIdentity`). Credentials are fetched at the first store " +
-			"call and cached until they expire."),
+			"in `web_identity_token_file` (`AssumeRoleWithWebIdentity`). Credentials are cached until they expire."),
 		"session_name": str("Role session name of the assumed role. Default `terraform-provider-llmsecret`."),
 		"external_id": schema.StringAttribute{
 			MarkdownDescription: "External ID of `AssumeRole`, for roles whose trust policy requires one. Needs `role_arn`.",
@@ -150,7 +143,8 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.AlsoRequires(sibling("role_arn"))},
 		},
-		"sts_endpoint": str("STS endpoint URL for role assumption. Falls back to `AWS_ENDPOINT_URL_STS`, then " +
+		"sts_endpoint": str("STS endpoint URL for role assumption and for the credential check at plan " +
+			"(`GetCallerIdentity`, skipped when only `endpoint` is set). Falls back to `AWS_ENDPOINT_URL_STS`, then " +
 			"`AWS_ENDPOINT_URL`."),
 	}
 	if secretsManager {
@@ -159,7 +153,7 @@ func awsSchema(secretsManager bool) schema.SingleNestedAttribute {
 		attrs["replica_regions"] = schema.ListAttribute{
 			MarkdownDescription: "Regions to replicate written secrets to (`ReplicateSecretToRegions`), with each " +
 				"region's default key. A secret lacking one of them is replicated when it is written; a failed " +
-				"replication is logged as a warning and does not fail the write, as in LiteLLM. Replicas are removed " +
+				"replication is shown as a warning and does not fail the write, as in LiteLLM. Replicas are removed " +
 				"before a secret is deleted, as Secrets Manager requires.",
 			ElementType: types.StringType,
 			Optional:    true,

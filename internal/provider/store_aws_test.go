@@ -507,6 +507,52 @@ data "llmsecret_secret" "test" {
 	}
 }
 
+// TestAccAWS_wrongCredentialsFailPlan: credentials AWS refuses fail plan,
+// when the provider is configured, with an error naming the store, AWS's
+// reason and the settings and variables to fix, and no store call. moto,
+// checking credentials here, refuses the test keys as AWS refuses a wrong
+// key. STS is asked at sts_endpoint, or at AWS_ENDPOINT_URL_STS.
+func TestAccAWS_wrongCredentialsFailPlan(t *testing.T) {
+	if os.Getenv(resource.EnvTfAcc) == "" {
+		t.Skipf("acceptance tests skipped unless env '%s' set", resource.EnvTfAcc)
+	}
+	isolateAWSEnv(t)
+	proxy := awstest.NewProxy(t, awstest.StartMotoRefusingCredentials(t))
+	t.Setenv("AWS_ENDPOINT_URL_STS", proxy.URL)
+	secret := `
+resource "llmsecret_secret" "test" {
+  name  = "OPENAI_API_KEY"
+  value = "sk-never-written-0001"
+}
+`
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      awsSMConfig(proxy.URL, readWrite, fmt.Sprintf("sts_endpoint = %q", proxy.URL)) + secret,
+				PlanOnly:    true,
+				ExpectError: phrase("configuring the aws_secret_manager store", "AWS refused the credentials", "InvalidClientTokenId", "aws_secret_manager.access_key", "AWS_ACCESS_KEY_ID"),
+			},
+			{
+				Config:      awsKMSConfig(proxy.URL, "alias/never-used", readWrite) + secret,
+				PlanOnly:    true,
+				ExpectError: phrase("configuring the aws_kms store", "AWS refused the credentials", "InvalidClientTokenId", "aws_kms.access_key", "AWS_ACCESS_KEY_ID"),
+			},
+		},
+	})
+	ops := proxy.Ops()
+	if len(ops) < 2 {
+		t.Errorf("calls: got %v, want a credential check per configure", ops)
+	}
+	for _, op := range ops {
+		if op != "GetCallerIdentity" {
+			t.Errorf("calls: got %v, want only credential checks", ops)
+			break
+		}
+	}
+}
+
 // AWS KMS.
 
 func awsKMSConfig(endpoint, keyID, settings string) string {

@@ -33,9 +33,7 @@ func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) 
 	if err := blockAs(ctx, block, &m); err != nil {
 		return nil, err
 	}
-	// Warnings (purge protection, soft delete off) go to the log and, through
-	// the layer's collector, to the user as warning diagnostics.
-	return azurekv.NewWithWarnings(&azurekv.Options{
+	return azurekv.New(&azurekv.Options{
 		VaultURL:                  m.VaultURL.ValueString(),
 		TenantID:                  m.TenantID.ValueString(),
 		ClientID:                  m.ClientID.ValueString(),
@@ -46,7 +44,7 @@ func buildAzure(ctx context.Context, block types.Object, lookupEnv func(string) 
 		UseWorkloadIdentity:       m.UseWorkloadIdentity.ValueBool(),
 		UseCLI:                    m.UseCLI.ValueBool(),
 		LookupEnv:                 lookupEnv,
-	}, func(ctx context.Context, msg string) { backends.Warn(ctx, msg) })
+	})
 }
 
 func azureSchema() schema.SingleNestedAttribute {

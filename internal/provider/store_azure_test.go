@@ -337,7 +337,7 @@ func TestAccAzureKeyVaultSecret_names(t *testing.T) {
 	})
 }
 
-// With purge protection, destroy leaves the secret soft-deleted (and logs a
+// With purge protection, destroy leaves the secret soft-deleted (with a
 // warning) instead of failing; creating it again recovers it.
 func TestAccAzureKeyVaultSecret_purgeProtection(t *testing.T) {
 	fake := azureVault(t, &kvfake.Options{PurgeProtection: true})

@@ -740,6 +740,33 @@ resource "llmsecret_secret" "test" {
 		PlanOnly:    true,
 		ExpectError: phrase("secret name", strconv.Quote("OPENAI_API_KEY "), "must not end with white space (U+0020 at byte 14"),
 	})
+	testPlansRefused(t, s, steps)
+}
+
+// TestAccVaultSecret_customMetadataLimits: a description or tags beyond
+// Vault's custom_metadata limits fail at plan, before anything is written,
+// naming the secret, the store and the rule.
+func TestAccVaultSecret_customMetadataLimits(t *testing.T) {
+	s := startVault(t)
+	p := vaultProvider(s, s.RootToken, readWrite, "")
+	var steps []resource.TestStep
+	for _, tc := range []struct{ tags, rule string }{
+		{fmt.Sprintf(`{ owner = %q }`, strings.Repeat("x", 513)), "values are at most 512 bytes"},
+		{fmt.Sprintf(`{ %s = "v" }`, strings.Repeat("k", 125)), "tag names can have at most 124 bytes"},
+	} {
+		steps = append(steps, resource.TestStep{
+			Config:      vaultSecretConfig(p, "LIMITS_KEY", "sk-never-written-0001", 1, "d", tc.tags, "delete"),
+			PlanOnly:    true,
+			ExpectError: phrase("hashicorp_vault", "LIMITS_KEY", tc.rule),
+		})
+	}
+	testPlansRefused(t, s, steps)
+}
+
+// testPlansRefused runs steps that all fail at plan, then checks that
+// nothing was written under secret/.
+func testPlansRefused(t *testing.T, s *vaulttest.Server, steps []resource.TestStep) {
+	t.Helper()
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,

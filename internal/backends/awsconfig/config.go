@@ -33,8 +33,10 @@
 // set) or the default chain. With role_arn, those credentials
 // call STS AssumeRole (session_name, external_id), or, with
 // web_identity_token_file, STS AssumeRoleWithWebIdentity with the token in the
-// file (re-read at each refresh). Credentials are fetched lazily, at the first
-// store call, and cached until they expire; configuring a store calls nothing.
+// file (re-read at each refresh). Credentials are fetched lazily and cached
+// until they expire; Load calls nothing. The provider's configure then checks
+// them with one STS GetCallerIdentity (Config.CheckCredentials, which says
+// when it is skipped), so wrong credentials fail at plan.
 //
 // # Retries
 //
@@ -148,6 +150,7 @@ type Config struct {
 	// Options are the resolved settings.
 	Options Options
 
+	block      string // the provider block, for messages
 	httpClient *http.Client
 }
 
@@ -216,7 +219,7 @@ func Load(ctx context.Context, svc Service, o *Options, lookupEnv func(string) (
 	if cfg.Credentials != nil {
 		cfg.Credentials = &taggedCredentials{inner: cfg.Credentials, block: svc.Block}
 	}
-	return &Config{AWS: cfg, Endpoint: opts.Endpoint, Options: opts, httpClient: httpClient}, nil
+	return &Config{AWS: cfg, Endpoint: opts.Endpoint, Options: opts, block: svc.Block, httpClient: httpClient}, nil
 }
 
 // Close releases idle connections.

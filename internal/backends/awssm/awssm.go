@@ -46,7 +46,7 @@
 //
 // With replica_regions, a written secret that lacks a replica in one of them
 // is replicated there (ReplicateSecretToRegions). A failed replication does
-// not fail the write, as in LiteLLM: it is reported through Options.Warn.
+// not fail the write, as in LiteLLM: it is reported through backends.Warn.
 //
 // # Reads
 //
@@ -139,9 +139,6 @@ type Options struct {
 	// LookupEnv reads the environment for the fallbacks; nil means
 	// os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// Warn receives what the store reports without failing (a failed
-	// replication). It never sees a secret value. nil discards warnings.
-	Warn func(ctx context.Context, msg string)
 }
 
 type backend struct {
@@ -150,7 +147,6 @@ type backend struct {
 	kmsKeyID string
 	replicas []string
 	window   int64
-	warn     func(ctx context.Context, msg string)
 	// tokenKey keys the ClientRequestToken HMAC (see the package comment).
 	tokenKey [32]byte
 }
@@ -210,7 +206,6 @@ func New(ctx context.Context, opts *Options) (backends.Backend, error) {
 		kmsKeyID: o.KMSKeyID,
 		replicas: slices.Clone(o.ReplicaRegions),
 		window:   int64(o.RecoveryWindowInDays),
-		warn:     o.Warn,
 	}
 	if _, err := rand.Read(b.tokenKey[:]); err != nil {
 		return nil, fmt.Errorf("drawing the client request token key: %w", err)
@@ -658,10 +653,10 @@ func (b *backend) describe(ctx context.Context, name string) (*secretsmanager.De
 	return d, nil
 }
 
+// warnf reports through the layer's channel (DESIGN.md, Layers): the
+// provider turns it into a warning diagnostic. It never holds a value.
 func (b *backend) warnf(ctx context.Context, format string, args ...any) {
-	if b.warn != nil {
-		b.warn(ctx, fmt.Sprintf(format, args...))
-	}
+	backends.Warn(ctx, fmt.Sprintf(format, args...))
 }
 
 // token derives the ClientRequestToken of writing value to name on top of

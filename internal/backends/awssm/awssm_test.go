@@ -37,20 +37,18 @@ type fixture struct {
 	sm    *secretsmanager.Client // raw client on moto, for checks
 	uniq  string
 
-	mu       sync.Mutex
-	delays   []time.Duration
-	warnings []string
+	mu     sync.Mutex
+	delays []time.Duration
+	// warns collects what the store reports through backends.Warn on f.ctx.
+	warns *backends.Warnings
 }
 
 func newFixture(t *testing.T, configure func(*awssm.Options)) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), proxy: awstest.NewProxy(t, moto), sm: smClient(t, moto),
+	ctx, warns := backends.WithWarnings(context.Background())
+	f := &fixture{t: t, ctx: ctx, warns: warns, proxy: awstest.NewProxy(t, moto), sm: smClient(t, moto),
 		uniq: fmt.Sprintf("%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())}
-	o := &awssm.Options{AWS: awstest.Options(f.proxy.URL), Warn: func(_ context.Context, msg string) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.warnings = append(f.warnings, msg)
-	}}
+	o := &awssm.Options{AWS: awstest.Options(f.proxy.URL)}
 	if configure != nil {
 		configure(o)
 	}
@@ -414,8 +412,8 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	if n := f.proxy.Calls("GetSecretValue"); n != 2 {
 		t.Errorf("GetSecretValue calls after the batch call was denied: got %d, want 2", n)
 	}
-	if len(f.warnings) != 1 || !strings.Contains(f.warnings[0], "BatchGetSecretValue") {
-		t.Errorf("warnings: got %q, want one about BatchGetSecretValue", f.warnings)
+	if len(f.warns.Messages()) != 1 || !strings.Contains(f.warns.Messages()[0], "BatchGetSecretValue") {
+		t.Errorf("warnings: got %q, want one about BatchGetSecretValue", f.warns.Messages())
 	}
 }
 
@@ -561,8 +559,8 @@ func TestReplicaRegions(t *testing.T) {
 	if n := f.proxy.Calls("RemoveRegionsFromReplication"); n != 1 {
 		t.Errorf("RemoveRegionsFromReplication calls: got %d, want 1", n)
 	}
-	if len(f.warnings) != 0 {
-		t.Errorf("warnings: %q", f.warnings)
+	if len(f.warns.Messages()) != 0 {
+		t.Errorf("warnings: %q", f.warns.Messages())
 	}
 
 	// A failed replication is a warning, not a failed write.
@@ -572,8 +570,8 @@ func TestReplicaRegions(t *testing.T) {
 	if sec := f.find(other); sec.Version != v {
 		t.Errorf("secret after a failed replication: got version %s, want %s", sec.Version, v)
 	}
-	if len(f.warnings) != 1 || !strings.Contains(f.warnings[0], "eu-west-1") || !strings.Contains(f.warnings[0], other) {
-		t.Errorf("warnings after a failed replication: got %q, want one naming the secret and the region", f.warnings)
+	if len(f.warns.Messages()) != 1 || !strings.Contains(f.warns.Messages()[0], "eu-west-1") || !strings.Contains(f.warns.Messages()[0], other) {
+		t.Errorf("warnings after a failed replication: got %q, want one naming the secret and the region", f.warns.Messages())
 	}
 	if err := f.s.Delete(f.ctx, other, backends.DeleteForever); err != nil {
 		t.Fatal(err)

@@ -40,9 +40,10 @@
 // reads again and then writes the new version. DeleteSoft deletes (Key Vault
 // keeps it recoverable for the vault's retention period); DeleteForever also
 // waits for the deletion to complete and purges it. When the vault has purge
-// protection, the purge is skipped with a warning in the log and the secret
-// stays soft-deleted until Key Vault purges it. Every wait polls with backoff
-// and gives up after Options.PollTimeout with a DeadlineExceeded error.
+// protection, the purge is skipped with a warning (backends.Warn, which the
+// user sees as an apply warning) and the secret stays soft-deleted until Key
+// Vault purges it. Every wait polls with backoff and gives up after
+// Options.PollTimeout with a DeadlineExceeded error.
 //
 // The SDK's retries are off: *backends.Store retries throttling (429, with
 // its Retry-After) and server errors.
@@ -58,7 +59,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -82,7 +82,6 @@ type backend struct {
 	vaultURL    string
 	credName    string
 	pollTimeout time.Duration
-	warn        func(ctx context.Context, msg string)
 }
 
 var (
@@ -128,32 +127,7 @@ func New(opts *Options) (backends.Backend, error) {
 		vaultURL:    o.VaultURL,
 		credName:    o.CredentialName(),
 		pollTimeout: o.PollTimeout,
-		warn:        warner(o),
 	}, nil
-}
-
-// WarnFunc receives the store's warnings (purge protection, no soft delete).
-// Options has no field for it so the provider logs them; tests use
-// NewWithWarnings.
-type WarnFunc func(ctx context.Context, msg string)
-
-func warner(Options) WarnFunc {
-	return func(ctx context.Context, msg string) { tflog.Warn(ctx, msg, map[string]any{"store": Kind}) }
-}
-
-// NewWithWarnings is New with the warnings sent to warn as well as the log.
-func NewWithWarnings(opts *Options, warn WarnFunc) (backends.Backend, error) {
-	b, err := New(opts)
-	if err != nil {
-		return nil, err
-	}
-	kb, ok := b.(*backend)
-	if !ok {
-		return nil, backends.Errorf(backends.Internal, "azure_key_vault: unexpected backend %T", b)
-	}
-	log := kb.warn
-	kb.warn = func(ctx context.Context, msg string) { log(ctx, msg); warn(ctx, msg) }
-	return kb, nil
 }
 
 // Kind implements backends.Backend.
@@ -342,7 +316,7 @@ func (b *backend) Delete(ctx context.Context, name string, mode backends.DeleteM
 	}
 	if err == nil && resp.RecoveryID == nil {
 		if mode == backends.DeleteSoft {
-			b.warn(ctx, fmt.Sprintf("secret %s was deleted for good: Key Vault %s has soft delete off, so deletion_policy soft_delete could not keep it recoverable", backends.QuoteName(name), b.vaultURL))
+			backends.Warn(ctx, fmt.Sprintf("secret %s was deleted for good: Key Vault %s has soft delete off, so deletion_policy soft_delete could not keep it recoverable", backends.QuoteName(name), b.vaultURL))
 		}
 		return nil
 	}
@@ -404,7 +378,7 @@ func (b *backend) warnProtected(ctx context.Context, name, level string) {
 		msg += " (recovery level " + level + ")"
 	}
 	msg += "; it stays soft-deleted until its scheduled purge date, and creating the same name before then recovers it"
-	b.warn(ctx, msg)
+	backends.Warn(ctx, msg)
 }
 
 // waiter polls Key Vault's asynchronous state changes with backoff, within

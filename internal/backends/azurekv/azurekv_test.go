@@ -266,23 +266,19 @@ func TestDeletePolicies(t *testing.T) {
 	})
 	t.Run("PurgeProtection", func(t *testing.T) {
 		fake := kvfake.New(t, &kvfake.Options{PurgeProtection: true})
-		var warnings []string
-		b, err := azurekv.NewWithWarnings(optionsFor(t, fake), func(_ context.Context, msg string) { warnings = append(warnings, msg) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := store(t, b, nil)
+		s := store(t, mustBackend(t, fake, nil), nil)
 		if _, err := s.Write(ctx, backends.WriteRequest{Name: "KEPT-KEY", Value: []byte("v")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Delete(ctx, "KEPT-KEY", backends.DeleteForever); err != nil {
+		wctx, w := backends.WithWarnings(ctx)
+		if err := s.Delete(wctx, "KEPT-KEY", backends.DeleteForever); err != nil {
 			t.Fatalf("Delete in a vault with purge protection: got %v, want nil and a warning", err)
 		}
 		if st := fake.State("KEPT-KEY"); st != "deleted" {
 			t.Errorf("state after delete with purge protection: %s, want deleted", st)
 		}
-		if len(warnings) != 1 || !strings.Contains(warnings[0], "purge protection") || !strings.Contains(warnings[0], fake.VaultURL()) {
-			t.Errorf("warnings: got %q, want one naming purge protection and the vault", warnings)
+		if warnings := w.Messages(); len(warnings) != 1 || !strings.Contains(warnings[0], "purge protection") || !strings.Contains(warnings[0], fake.VaultURL()) {
+			t.Errorf("warnings: got %q, want one naming purge protection and the vault", w.Messages())
 		}
 	})
 	t.Run("PurgeRefused", func(t *testing.T) {
@@ -327,19 +323,6 @@ func TestDeletePolicies(t *testing.T) {
 			t.Errorf("Delete without the purge permission: got %v, want PermissionDenied naming purge", err)
 		}
 	})
-}
-
-func optionsFor(t *testing.T, fake *kvfake.Server) *azurekv.Options {
-	t.Helper()
-	ca, err := fake.CAFile(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo := fake.Options()
-	return &azurekv.Options{
-		VaultURL: fake.VaultURL(), TenantID: fo.TenantID, ClientID: fo.ClientID, ClientSecret: fo.ClientSecret,
-		AuthorityHost: fake.AuthorityHost(), CABundle: ca, LookupEnv: func(string) (string, bool) { return "", false },
-	}
 }
 
 // 401 and 403 name the vault and what is missing; 429 carries Retry-After

@@ -243,7 +243,7 @@ func (o *Options) Resolve() (Resolved, error) {
 	// Namespaces as LiteLLM reads them: HCP_VAULT_NAMESPACE is the default
 	// of the login and secret namespaces, each of which, when set at all
 	// (even empty, which is the root namespace), replaces it. VAULT_NAMESPACE
-	// is not read (and the api client's own reading of it is undone in New).
+	// is not read, here or by the HTTP client (see send).
 	res.Namespace = trimPath(r.pick("namespace", opts.Namespace, "HCP_VAULT_NAMESPACE"))
 	res.LoginNamespace = res.Namespace
 	if v, ok := r.pickSet("login_namespace", opts.LoginNamespace, "HCP_VAULT_LOGIN_NAMESPACE"); ok {

@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
@@ -213,8 +211,7 @@ func certProblem(err error) bool {
 }
 
 // ErrorCode implements backends.Backend. Errors this package makes are
-// already coded; this classifies what could still come from the HTTP stack
-// or the vault api package.
+// already coded; this classifies what could still come from the HTTP stack.
 func (b *backend) ErrorCode(err error) backends.Code {
 	return errorCode(err)
 }
@@ -222,7 +219,6 @@ func (b *backend) ErrorCode(err error) backends.Code {
 func errorCode(err error) backends.Code {
 	var (
 		ae     *apiError
-		re     *api.ResponseError
 		netErr net.Error
 	)
 	switch {
@@ -230,8 +226,6 @@ func errorCode(err error) backends.Code {
 		return backends.OK
 	case errors.As(err, &ae):
 		return codeOfStatus(ae.Status, ae.Errors)
-	case errors.As(err, &re):
-		return codeOfStatus(re.StatusCode, re.Errors)
 	case errors.Is(err, context.Canceled):
 		return backends.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

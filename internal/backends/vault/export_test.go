@@ -40,3 +40,9 @@ func TokenAccessor(b backends.Backend) string {
 
 // ErrorCodeOf is the backend's ErrorCode, without a backend.
 var ErrorCodeOf = errorCode
+
+// StatusError is the error of a request Vault refused with status and
+// messages.
+func StatusError(status int, msgs ...string) error {
+	return &apiError{Status: status, Method: "GET", Path: "secret/data/x", Errors: msgs}
+}

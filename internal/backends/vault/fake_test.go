@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 )
@@ -356,16 +354,16 @@ func TestErrorCode(t *testing.T) {
 		want backends.Code
 	}{
 		{nil, backends.OK},
-		{&api.ResponseError{StatusCode: 403, Errors: []string{"permission denied"}}, backends.PermissionDenied},
-		{&api.ResponseError{StatusCode: 404}, backends.NotFound},
-		{&api.ResponseError{StatusCode: 400, Errors: []string{"check-and-set parameter did not match the current version"}}, backends.FailedPrecondition},
-		{&api.ResponseError{StatusCode: 400, Errors: []string{"bad"}}, backends.InvalidArgument},
-		{&api.ResponseError{StatusCode: 412}, backends.FailedPrecondition},
-		{&api.ResponseError{StatusCode: 429}, backends.Throttled},
-		{&api.ResponseError{StatusCode: 500}, backends.Unavailable},
-		{&api.ResponseError{StatusCode: 502}, backends.Unavailable},
-		{&api.ResponseError{StatusCode: 503}, backends.Unavailable},
-		{&api.ResponseError{StatusCode: 504}, backends.Unavailable},
+		{vault.StatusError(403, "permission denied"), backends.PermissionDenied},
+		{vault.StatusError(404), backends.NotFound},
+		{vault.StatusError(400, "check-and-set parameter did not match the current version"), backends.FailedPrecondition},
+		{vault.StatusError(400, "bad"), backends.InvalidArgument},
+		{vault.StatusError(412), backends.FailedPrecondition},
+		{vault.StatusError(429), backends.Throttled},
+		{vault.StatusError(500), backends.Unavailable},
+		{vault.StatusError(502), backends.Unavailable},
+		{vault.StatusError(503), backends.Unavailable},
+		{vault.StatusError(504), backends.Unavailable},
 		{fmt.Errorf("wrapped: %w", opErr), backends.Unavailable},
 		{syscall.ECONNRESET, backends.Unavailable},
 		{io.EOF, backends.Unavailable},

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,9 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
-
-	"github.com/hashicorp/vault/api"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -27,8 +27,8 @@ const (
 // request is one Vault API call.
 type request struct {
 	method string
-	// path is the API path without /v1/, unescaped: the vault api client
-	// escapes it ("a?b=1" stays part of the path).
+	// path is the API path without /v1/, unescaped: send escapes it ("a b"
+	// stays part of the path).
 	path string
 	// capability is the policy capability the request needs, named in 403
 	// messages; empty for requests that need none.
@@ -100,47 +100,47 @@ func (b *backend) tokenWorks(ctx context.Context, tok string) bool {
 
 // send makes one HTTP round trip with token (none if empty) and returns the
 // answer, or a coded error for a refused request or a transport failure.
+// Vault's HTTP API is plain JSON over HTTP, so the store speaks it with
+// net/http as the Conjur and custom stores do: every header it sends is set
+// here, and no client library reads the environment behind Resolve's back
+// (DESIGN.md, Layers).
 func (b *backend) send(ctx context.Context, req *request, token string) (*answer, error) {
-	ns := b.namespace(req.ns)
-	logical := b.client(req.ns, token).Logical()
-
-	var (
-		resp *api.Response
-		err  error
-	)
-	switch req.method {
-	case http.MethodGet:
-		resp, err = logical.ReadRawWithDataWithContext(ctx, req.path, req.query)
-	case http.MethodPut:
-		var data []byte
-		if req.body != nil {
-			data, err = json.Marshal(req.body)
-			if err != nil {
-				return nil, backends.Errorf(backends.Internal, "encoding the request to %s: %T cannot be encoded", req.path, req.body)
-			}
+	u := *b.addr
+	u.Path = path.Join(b.addr.Path, "/v1", req.path)
+	u.RawQuery = req.query.Encode()
+	var body io.Reader
+	if req.body != nil {
+		data, err := json.Marshal(req.body)
+		if err != nil {
+			return nil, backends.Errorf(backends.Internal, "encoding the request to %s: %T cannot be encoded", req.path, req.body)
 		}
-		resp, err = logical.WriteRawWithContext(ctx, req.path, data)
-	case http.MethodDelete:
-		resp, err = logical.DeleteRawWithContext(ctx, req.path)
-	default:
-		return nil, backends.Errorf(backends.Internal, "no %s requests in this store", req.method)
+		body = bytes.NewReader(data)
 	}
-	if resp == nil || resp.Body == nil {
-		if err == nil {
-			err = errors.New("no answer")
-		}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), body)
+	if err != nil {
+		return nil, backends.Errorf(backends.Internal, "building the request %s %s", req.method, req.path)
+	}
+	hr.Header.Set("X-Vault-Request", "true") // Vault's guard against browser-forged requests
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		hr.Header.Set("X-Vault-Token", token)
+	}
+	ns := b.namespace(req.ns)
+	if ns != "" {
+		hr.Header.Set("X-Vault-Namespace", ns)
+	}
+	resp, err := b.http.Do(hr)
+	if err != nil {
 		return nil, transportError(ctx, b.res.Address, err)
 	}
 	defer resp.Body.Close()
-	var re *api.ResponseError
-	if err != nil && !errors.As(err, &re) {
-		return nil, transportError(ctx, b.res.Address, err)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return nil, transportError(ctx, b.res.Address, fmt.Errorf("reading the answer to %s %s: %w", req.method, req.path, err))
 	}
-	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if rerr != nil {
-		return nil, transportError(ctx, b.res.Address, fmt.Errorf("reading the answer to %s %s: %w", req.method, req.path, rerr))
-	}
-	ans := &answer{status: resp.StatusCode, header: resp.Header, body: body}
+	ans := &answer{status: resp.StatusCode, header: resp.Header, body: data}
 	if ans.status >= 300 && ans.status < 400 {
 		return nil, backends.Errorf(backends.FailedPrecondition,
 			"Vault at %s answered %s %s with a redirect (HTTP %d) to %s; the provider does not follow redirects, which would send the token to another address: set address to the active Vault node",
@@ -149,33 +149,7 @@ func (b *backend) send(ctx context.Context, req *request, token string) (*answer
 	if (ans.status >= 200 && ans.status < 300) || req.acceptAll || slices.Contains(req.accept, ans.status) {
 		return ans, nil
 	}
-	return nil, newAPIError(req, ns, ans.status, ans.header, body)
-}
-
-// clientKey identifies a client: its namespace and token.
-type clientKey struct {
-	ns    nsKind
-	token string
-}
-
-// client returns the vault api client for namespace kind ns and token.
-// Clients are made from the base client once per namespace and token and
-// then only read, so concurrent requests share them safely (the api's
-// WithNamespace copies the client, which must not race with its use).
-func (b *backend) client(ns nsKind, token string) *api.Client {
-	b.clientsMu.Lock()
-	defer b.clientsMu.Unlock()
-	key := clientKey{ns, token}
-	if c, ok := b.clients[key]; ok {
-		return c
-	}
-	if len(b.clients) >= 16 { // old login tokens: start over
-		clear(b.clients)
-	}
-	c := b.base.WithNamespace(b.namespace(ns))
-	c.SetToken(token)
-	b.clients[key] = c
-	return c
+	return nil, newAPIError(req, ns, ans.status, ans.header, data)
 }
 
 // tokenHint says where the refused token came from and where a token is

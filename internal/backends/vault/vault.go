@@ -26,9 +26,9 @@
 //	tls.skip_verify       VAULT_SKIP_VERIFY, false
 //
 // No other variable is read by this package (the HTTP transport honours the
-// standard HTTPS_PROXY / NO_PROXY, as every Go client does). The vault api
-// client's own environment handling (VAULT_TOKEN, VAULT_NAMESPACE,
-// VAULT_HEADERS, VAULT_WRAP_TTL, VAULT_MAX_RETRIES) is overridden.
+// standard HTTPS_PROXY / NO_PROXY, as every Go client does): the store speaks
+// Vault's HTTP API with net/http, so neither VAULT_NAMESPACE, VAULT_HEADERS,
+// VAULT_WRAP_TTL nor VAULT_MAX_RETRIES can change what it sends.
 //
 // # Authentication
 //
@@ -79,10 +79,12 @@
 // They live in the secret's custom_metadata: the description under the key
 // "description", each tag k under the key "tag:k". The description is also
 // written into the data field "description" with each new value. Other custom_metadata keys
-// are left as they are. Vault's limits apply and are checked before any
-// write, as InvalidArgument: at most 64 keys in all, keys of at most 128 bytes
-// (so tag names of at most 124), values of 1 to 512 bytes (an empty tag value
-// is refused), printable characters only.
+// are left as they are. Vault's limits (validateCustomMetadata in the KV
+// version 2 plugin) apply and are checked at plan by ValidateWrite, as
+// InvalidArgument: at most 64 keys in all, keys of at most 128 bytes (so tag
+// names of at most 124), values of 1 to 512 bytes (an empty tag value is
+// refused), printable characters only. Keys the secret already has count
+// towards the 64; Put checks that once it has read them.
 //
 // # Policy
 //
@@ -98,6 +100,16 @@
 //	soft_delete     delete on secret/data/<name>
 //	health check    auth/token/lookup-self (the default policy) and any
 //	                capability under secret/
+//
+// # Why net/http and not github.com/hashicorp/vault/api
+//
+// The store needs a dozen endpoints of Vault's JSON-over-HTTP API. The api
+// client reads VAULT_* variables on its own (token, namespace, headers,
+// wrapping TTL, retries), follows redirects token and all, and retries by
+// itself; each of those had to be switched off, and a client kept per
+// namespace and token. send sets every header itself (the token, the
+// namespace of the request's kind, X-Vault-Request), never follows a
+// redirect, and leaves retries to the layer.
 //
 // # Errors
 //
@@ -127,8 +139,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
@@ -146,12 +156,10 @@ const maxAnswerBytes = 64 << 20
 
 type backend struct {
 	res       Resolved
-	base      *api.Client
+	addr      *url.URL // res.Address
+	http      *http.Client
 	transport *http.Transport
 	auth      *authenticator
-
-	clientsMu sync.Mutex
-	clients   map[clientKey]*api.Client
 
 	closeOnce sync.Once
 }
@@ -159,6 +167,7 @@ type backend struct {
 var (
 	_ backends.Backend           = (*backend)(nil)
 	_ backends.NameValidator     = (*backend)(nil)
+	_ backends.WriteValidator    = (*backend)(nil)
 	_ backends.MetadataUpdater   = (*backend)(nil)
 	_ backends.CredentialChecker = (*backend)(nil)
 )
@@ -198,35 +207,18 @@ func New(_ context.Context, opts *Options) (backends.Backend, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	conf := &api.Config{
-		Address: res.Address,
-		HttpClient: &http.Client{
-			Transport: rt,
-			Timeout:   timeout,
-			// Never follow a redirect: it would carry the token elsewhere.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		// No api-level timeout: the api cancels it when WriteRaw returns,
-		// before the answer's body is read. http.Client.Timeout above covers
-		// the whole exchange, body included.
-		Timeout: 0,
-		// The layer's *Store owns the one retry budget.
-		MaxRetries: 0,
-		// The api client would follow a redirect to any host, token and all
-		// (and resend a write's body as null): a redirect is an error.
-		DisableRedirects: true,
-	}
-	base, err := api.NewClient(conf)
+	addr, err := url.Parse(res.Address) // checked by Resolve
 	if err != nil {
-		return nil, backends.Errorf(backends.InvalidArgument, "configuring the Vault client for %s: %w", res.Address, err)
+		return nil, backends.Errorf(backends.InvalidArgument, "%s: %q is not a URL", res.source("address"), backends.RedactURL(res.Address))
 	}
-	// NewClient reads VAULT_TOKEN, VAULT_NAMESPACE and VAULT_HEADERS itself;
-	// Resolve is the one place configuration comes from.
-	base.ClearToken()
-	base.SetHeaders(http.Header{api.RequestHeaderName: []string{"true"}})
-	base.ClearNamespace()
-	base.SetWrappingLookupFunc(func(string, string) string { return "" }) // ignore VAULT_WRAP_TTL
-	b := &backend{res: res, base: base, transport: tr, clients: map[clientKey]*api.Client{}}
+	b := &backend{res: res, addr: addr, transport: tr, http: &http.Client{
+		Transport: rt,
+		// Covers the whole exchange, the answer's body included.
+		Timeout: timeout,
+		// Never follow a redirect: it would carry the token (and a write's
+		// body) to another address. send reports it instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
 	b.auth = &authenticator{b: b, method: res.Method, static: res.Token, now: time.Now}
 	return b, nil
 }
@@ -454,12 +446,32 @@ func (b *backend) readMetadata(ctx context.Context, name string) (*kvMetadata, e
 	return m, nil
 }
 
-// Put implements backends.Backend.
-func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
-	if !utf8.Valid(req.Value) {
-		return "", backends.Errorf(backends.InvalidArgument, "the %s store keeps values as JSON strings in KV data, so a value must be UTF-8 text; this value is not valid UTF-8", Kind)
+// ValidateWrite implements backends.WriteValidator, so that a description
+// or tags Vault would refuse fail at plan (DESIGN.md, How one apply flows):
+// KV version 2's custom_metadata limits (see ownCustom), and a value that is
+// not UTF-8 text. Keys other tools put on the secret count towards the 64
+// too, but only Put, which reads them, can check that.
+func (b *backend) ValidateWrite(req backends.WriteRequest) error {
+	_, err := checkWrite(req)
+	return err
+}
+
+// checkWrite is ValidateWrite, returning the custom_metadata of the
+// description and tags.
+func checkWrite(req backends.WriteRequest) (map[string]string, error) {
+	if req.Value != nil && !utf8.Valid(req.Value) {
+		return nil, backends.Errorf(backends.InvalidArgument, "the %s store does not accept the value of %s: values are kept as JSON strings in KV data, so they must be UTF-8 text, and this one is not", Kind, backends.QuoteName(req.Name))
 	}
 	own, err := ownCustom(req.Description, req.Tags)
+	if err != nil {
+		return nil, backends.Errorf(backends.InvalidArgument, "the %s store does not accept the description and tags of %s: %w", Kind, backends.QuoteName(req.Name), err)
+	}
+	return own, nil
+}
+
+// Put implements backends.Backend.
+func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, error) {
+	own, err := checkWrite(req)
 	if err != nil {
 		return "", err
 	}
@@ -467,10 +479,9 @@ func (b *backend) Put(ctx context.Context, req backends.WriteRequest) (string, e
 	if err != nil {
 		return "", err
 	}
-	custom := mergeCustom(meta.custom, own)
-	if len(custom) > maxCustomMetadataKeys {
-		return "", backends.Errorf(backends.InvalidArgument, "Vault allows at most %d custom_metadata keys per secret; the description and %d tags of %s, with the %d other keys it has, make %d",
-			maxCustomMetadataKeys, len(req.Tags), b.kvPath("metadata", req.Name), len(custom)-len(own), len(custom))
+	custom, err := b.mergeCustom(req.Name, meta.custom, own)
+	if err != nil {
+		return "", err
 	}
 	fields, err := b.readFields(ctx, req.Name, meta)
 	if err != nil {
@@ -601,7 +612,7 @@ func (b *backend) newData(fields map[string]json.RawMessage, req backends.WriteR
 
 // UpdateMetadata implements backends.MetadataUpdater.
 func (b *backend) UpdateMetadata(ctx context.Context, name, description string, tags map[string]string) error {
-	own, err := ownCustom(description, tags)
+	own, err := checkWrite(backends.WriteRequest{Name: name, Description: description, Tags: tags})
 	if err != nil {
 		return err
 	}
@@ -612,10 +623,9 @@ func (b *backend) UpdateMetadata(ctx context.Context, name, description string, 
 	if !meta.exists {
 		return backends.Errorf(backends.NotFound, "no secret at %s", b.kvPath("metadata", name))
 	}
-	custom := mergeCustom(meta.custom, own)
-	if len(custom) > maxCustomMetadataKeys {
-		return backends.Errorf(backends.InvalidArgument, "Vault allows at most %d custom_metadata keys per secret; the description and %d tags of %s, with the %d other keys it has, make %d",
-			maxCustomMetadataKeys, len(tags), b.kvPath("metadata", name), len(custom)-len(own), len(custom))
+	custom, err := b.mergeCustom(name, meta.custom, own)
+	if err != nil {
+		return err
 	}
 	if maps.Equal(custom, meta.custom) {
 		return nil
@@ -800,9 +810,10 @@ func printable(s string) bool {
 	return true
 }
 
-// mergeCustom replaces the description and tag keys of existing with own,
-// keeping every other key.
-func mergeCustom(existing, own map[string]string) map[string]string {
+// mergeCustom replaces the description and tag keys of the secret's
+// custom_metadata (existing) with own, keeping every other key, within
+// Vault's limit on their number.
+func (b *backend) mergeCustom(name string, existing, own map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(existing)+len(own))
 	for k, v := range existing {
 		if k != descriptionKey && !strings.HasPrefix(k, tagKeyPrefix) {
@@ -810,7 +821,11 @@ func mergeCustom(existing, own map[string]string) map[string]string {
 		}
 	}
 	maps.Copy(out, own)
-	return out
+	if len(out) > maxCustomMetadataKeys {
+		return nil, backends.Errorf(backends.InvalidArgument, "the %s store does not accept the description and tags of %s: Vault allows at most %d custom_metadata keys per secret; its description and tags, with the %d other keys it has, make %d",
+			Kind, b.kvPath("metadata", name), maxCustomMetadataKeys, len(out)-len(own), len(out))
+	}
+	return out, nil
 }
 
 // splitCustom reads description and tags back from custom_metadata.

@@ -468,6 +468,40 @@ func TestCustomMetadataLimits(t *testing.T) {
 	}
 }
 
+// TestCustomMetadataLimitsAtPlan: the limits are the store's WriteValidator,
+// so Store.ValidateWrite (what the provider calls at plan) refuses what Vault
+// would, before any request, naming the secret, the store and the rule.
+func TestCustomMetadataLimitsAtPlan(t *testing.T) {
+	rec := &recorder{}
+	store := newStore(t, newBackend(t, &vault.Options{Address: "http://127.0.0.1:1", Token: "t", WrapTransport: rec.wrap}), 1)
+	many := map[string]string{}
+	for i := range 64 {
+		many[fmt.Sprintf("t%02d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		label string
+		req   backends.WriteRequest
+		want  string
+	}{
+		{"TooManyKeys", backends.WriteRequest{Description: "d", Tags: many}, "at most 64 custom_metadata keys"},
+		{"LongTagName", backends.WriteRequest{Tags: map[string]string{strings.Repeat("k", 125): "v"}}, "tag names can have at most 124 bytes"},
+		{"LongValue", backends.WriteRequest{Tags: map[string]string{"k": strings.Repeat("v", 513)}}, "values are at most 512 bytes"},
+		{"NotUTF8", backends.WriteRequest{Value: []byte("sk-\xff-SECRET")}, "UTF-8"},
+	} {
+		tc.req.Name = "OPENAI_API_KEY"
+		err := store.ValidateWrite(tc.req)
+		wantCode(t, tc.label, err, backends.InvalidArgument)
+		wantContains(t, tc.label, err, "hashicorp_vault", "OPENAI_API_KEY", tc.want)
+		noLeak(t, tc.label, err, "SECRET")
+	}
+	if err := store.ValidateWrite(backends.WriteRequest{Name: "OPENAI_API_KEY", Description: strings.Repeat("d", 512), Tags: map[string]string{strings.Repeat("k", 124): "v"}}); err != nil {
+		t.Errorf("ValidateWrite at the limits: %v", err)
+	}
+	if got := rec.paths(); len(got) != 0 {
+		t.Errorf("requests by ValidateWrite: got %v, want none", got)
+	}
+}
+
 // TestPermissionDenied: a 403 names the path and the capability.
 func TestPermissionDenied(t *testing.T) {
 	s := plainServer(t)

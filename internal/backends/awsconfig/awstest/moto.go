@@ -131,10 +131,24 @@ func StartMoto(t testing.TB) string {
 	return endpoint
 }
 
+// StartMotoRefusingCredentials is StartMoto with moto checking every
+// request's credentials against its own IAM (INITIAL_NO_AUTH_ACTION_COUNT=0),
+// which knows no access key: any key is refused with InvalidClientTokenId,
+// as AWS refuses a wrong one.
+func StartMotoRefusingCredentials(t testing.TB) string {
+	t.Helper()
+	endpoint, stop, err := Start("INITIAL_NO_AUTH_ACTION_COUNT=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return endpoint
+}
+
 // Start is StartMoto outside a test (for a TestMain that shares one server
 // between a package's tests): it returns the endpoint and a function that
-// stops the server.
-func Start() (endpoint string, stop func(), err error) {
+// stops the server. env adds variables (NAME=value) to moto's environment.
+func Start(env ...string) (endpoint string, stop func(), err error) {
 	bin, err := motoServer()
 	if err != nil {
 		return "", nil, fmt.Errorf("installing moto: %w", err)
@@ -143,7 +157,7 @@ func Start() (endpoint string, stop func(), err error) {
 	// starts.
 	cmd := exec.Command(filepath.Join(filepath.Dir(bin), "python"), "-c", motoPatch, "-H", "127.0.0.1", "-p", "0")
 	cmd.SysProcAttr = sysProcAttr()
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	cmd.Env = append(append(os.Environ(), "PYTHONUNBUFFERED=1"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return "", nil, err
