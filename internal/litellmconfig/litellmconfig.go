@@ -171,7 +171,7 @@ func (p *parser) str(n *yaml.Node, key string) (*string, error) {
 	if isNull(n) {
 		return nil, nil
 	}
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || yaml11Bool(n) {
 		return nil, p.fail(n, key, "must be a string (LiteLLM's model refuses %s)", describe(n))
 	}
 	v, ok, fromEnv := p.resolve(n.Value)
@@ -196,7 +196,7 @@ func (p *parser) strList(n *yaml.Node, key string) ([]string, error) {
 	out := make([]string, 0, len(n.Content))
 	for i, it := range n.Content {
 		it = deref(it)
-		if it.Kind != yaml.ScalarNode || it.Tag != "!!str" {
+		if it.Kind != yaml.ScalarNode || it.Tag != "!!str" || yaml11Bool(it) {
 			return nil, p.fail(it, fmt.Sprintf("%s[%d]", key, i), "must be a string, not %s", describe(it))
 		}
 		out = append(out, it.Value)
@@ -366,7 +366,23 @@ func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
+// yaml11Bool reports an unquoted yes, no, on, off, y or n: a string to this
+// YAML 1.2 reader, a boolean to PyYAML (YAML 1.1), which the proxy uses.
+func yaml11Bool(n *yaml.Node) bool {
+	if n.Kind != yaml.ScalarNode || n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return false
+	}
+	switch strings.ToLower(n.Value) {
+	case "yes", "no", "on", "off", "y", "n":
+		return true
+	}
+	return false
+}
+
 func describe(n *yaml.Node) string {
+	if yaml11Bool(n) {
+		return "a bool (PyYAML reads an unquoted " + n.Value + " as a boolean; quote it)"
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"

@@ -76,6 +76,7 @@ func TestParseErrors(t *testing.T) {
 		{"general_settings:\n  key_management_settings:\n    store_virtual_keys: maybe\n", "store_virtual_keys: must be a boolean"},
 		{"general_settings:\n  key_management_system: 3\n", "key_management_system: must be a string"},
 		{"general_settings: [\n", "not YAML"},
+		{"general_settings:\n  key_management_settings:\n    description: yes\n", "PyYAML reads an unquoted yes as a boolean"},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.file), env(map[string]string{"SECRETISH": "TRUE"}))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -98,5 +99,19 @@ func TestRenderLocalAndQuoting(t *testing.T) {
 	back, err := Parse("r", out, env(nil))
 	if err != nil || *back.Settings.Description != "true" || back.Settings.HostedKeys[0] != "1" {
 		t.Fatalf("%v %+v\n%s", err, back, out)
+	}
+}
+
+// PyYAML (YAML 1.1) reads yes/on/y as booleans and 0777 as a number: every
+// such string is quoted.
+func TestRenderQuotesYAML11(t *testing.T) {
+	out, err := Render("hashicorp_vault", &Settings{Tags: map[string]string{"on": "yes", "y": "0777", "k": "a b", "arn": "arn:aws:x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"on": "yes"`, `"y": "0777"`, `k: "a b"`, `arn: "arn:aws:x"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%q not in\n%s", want, out)
+		}
 	}
 }

@@ -2,7 +2,9 @@ package litellmconfig
 
 import (
 	"maps"
+	"regexp"
 	"slices"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -57,15 +59,24 @@ func Render(kind string, s *Settings) ([]byte, error) {
 
 func scalar(v, tag string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Value: v, Tag: tag}
-	if tag == "!!str" {
-		// Quote text that YAML would read as another type ("true", "1").
-		var probe yaml.Node
-		if yaml.Unmarshal([]byte(v), &probe) != nil || len(probe.Content) != 1 || probe.Content[0].Tag != "!!str" ||
-			probe.Content[0].Value != v {
-			n.Style = yaml.DoubleQuotedStyle
-		}
+	if tag == "!!str" && !plain(v) {
+		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
+}
+
+// plainText is text every YAML reader takes as the same string unquoted.
+var plainText = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
+
+// plain reports whether v may be written unquoted. The proxy reads its config
+// with PyYAML, a YAML 1.1 reader, where yes, no, on, off, y and n are
+// booleans: those are quoted, as is anything beyond plainText.
+func plain(v string) bool {
+	switch strings.ToLower(v) {
+	case "y", "yes", "n", "no", "true", "false", "on", "off", "null":
+		return false
+	}
+	return plainText.MatchString(v)
 }
 
 func addStr(m *yaml.Node, key string, v *string) {

@@ -74,7 +74,7 @@ data "llmsecret_litellm_config" "proxy" {
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("description"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("key_management_system"), knownvalue.StringExact("local")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("general_settings_yaml"), knownvalue.StringExact(
-					"general_settings:\n    key_management_settings:\n        access_mode: read_and_write\n        description: from the proxy config\n")),
+					"general_settings:\n    key_management_settings:\n        access_mode: read_and_write\n        description: \"from the proxy config\"\n")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("environment_variables"), knownvalue.ListExact(nil)),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("references"), knownvalue.MapExact(map[string]knownvalue.Check{
 					"OPENAI_API_KEY": knownvalue.StringExact("os.environ/OPENAI_API_KEY"),
