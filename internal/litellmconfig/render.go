@@ -1,6 +1,7 @@
 package litellmconfig
 
 import (
+	"bytes"
 	"maps"
 	"regexp"
 	"slices"
@@ -54,7 +55,17 @@ func Render(kind string, s *Settings) ([]byte, error) {
 		gs.Content = append(gs.Content, scalar("key_management_settings", "!!str"), kms)
 	}
 	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar("general_settings", "!!str"), gs}}
-	return yaml.Marshal(doc)
+	// Two spaces, as LiteLLM's documented configs are indented.
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func scalar(v, tag string) *yaml.Node {

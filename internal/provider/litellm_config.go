@@ -343,7 +343,6 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 		if !m.AccessKey.IsNull() {
 			add("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 		}
-		add("LITELLM_LICENSE")
 	case kindAzureKV:
 		var m azureStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {

@@ -74,7 +74,7 @@ data "llmsecret_litellm_config" "proxy" {
 				statecheck.ExpectKnownValue(res, tfjsonpath.New("description"), knownvalue.Null()),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("key_management_system"), knownvalue.StringExact("local")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("general_settings_yaml"), knownvalue.StringExact(
-					"general_settings:\n    key_management_settings:\n        access_mode: read_and_write\n        description: \"from the proxy config\"\n")),
+					"general_settings:\n  key_management_settings:\n    access_mode: read_and_write\n    description: \"from the proxy config\"\n")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("environment_variables"), knownvalue.ListExact(nil)),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("references"), knownvalue.MapExact(map[string]knownvalue.Check{
 					"OPENAI_API_KEY": knownvalue.StringExact("os.environ/OPENAI_API_KEY"),
@@ -108,7 +108,7 @@ data "llmsecret_litellm_config" "proxy" {}
 `, cfgFile, envFile(t)),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("general_settings_yaml"), knownvalue.StringExact(
-					"general_settings:\n    key_management_settings:\n        access_mode: read_and_write\n        hosted_keys:\n            - OPENAI_API_KEY\n")),
+					"general_settings:\n  key_management_settings:\n    access_mode: read_and_write\n    hosted_keys:\n      - OPENAI_API_KEY\n")),
 			},
 		}},
 	})
@@ -188,7 +188,7 @@ data "llmsecret_litellm_config" "proxy" {
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("key_management_system"), knownvalue.StringExact("hashicorp_vault")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("general_settings_yaml"), knownvalue.StringExact(
-					"general_settings:\n    key_management_system: hashicorp_vault\n    key_management_settings:\n        access_mode: read_and_write\n")),
+					"general_settings:\n  key_management_system: hashicorp_vault\n  key_management_settings:\n    access_mode: read_and_write\n")),
 				statecheck.ExpectKnownValue(litellmConfigDS, tfjsonpath.New("environment_variables"), knownvalue.ListExact([]knownvalue.Check{
 					knownvalue.StringExact("HCP_VAULT_ADDR"), knownvalue.StringExact("HCP_VAULT_TOKEN"),
 					knownvalue.StringExact("HCP_VAULT_MOUNT_NAME"), knownvalue.StringExact("LITELLM_LICENSE"),
