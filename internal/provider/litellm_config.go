@@ -14,11 +14,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/litellmconfig"
 )
 
 // litellmConfigFileDescription documents the provider attribute.
-const litellmConfigFileDescription = "Path of the LiteLLM proxy's `config.yaml`. The provider takes " +
+const litellmConfigFileDescription = "Path of the LiteLLM proxy's `config.yaml` (a relative path is relative to the " +
+	"directory Terraform runs in). The provider takes " +
 	"`general_settings.key_management_system` and `general_settings.key_management_settings` from it, with " +
 	"`os.environ/NAME` references read from the environment as the proxy reads them, so the gateway and the " +
 	"infrastructure code share one configuration. Attributes set in the provider block win over the file. LiteLLM's " +
@@ -32,28 +34,30 @@ const litellmConfigFileDescription = "Path of the LiteLLM proxy's `config.yaml`.
 
 // applyLiteLLMConfig merges the file named by litellm_config_file into cfg:
 // a provider attribute that is set wins, every other one takes the file's
-// value (DESIGN.md, The proxy's config.yaml).
-func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecretProviderModel) diag.Diagnostics {
+// value (DESIGN.md, The proxy's config.yaml). It returns the file's custom
+// secret manager class (nil without one), which no provider attribute holds
+// and the data source renders back.
+func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecretProviderModel) (*string, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	at := path.Root("litellm_config_file")
 	if cfg.LiteLLMConfigFile.IsNull() {
-		return diags
+		return nil, diags
 	}
 	if cfg.LiteLLMConfigFile.IsUnknown() {
 		diags.AddAttributeError(at, "Unknown litellm_config_file",
 			"litellm_config_file must be known at plan time; it cannot depend on a value computed during apply.")
-		return diags
+		return nil, diags
 	}
 	file := cfg.LiteLLMConfigFile.ValueString()
 	lc, err := litellmconfig.Load(file, p.env())
 	if err != nil {
 		diags.AddAttributeError(at, "Invalid LiteLLM config file", err.Error())
-		return diags
+		return nil, diags
 	}
-	fail := func(key, format string, args ...any) diag.Diagnostics {
+	fail := func(key, format string, args ...any) (*string, diag.Diagnostics) {
 		diags.AddAttributeError(at, "LiteLLM config setting the provider cannot honour",
 			(&litellmconfig.Error{Path: file, Key: key, Msg: fmt.Sprintf(format, args...)}).Error())
-		return diags
+		return nil, diags
 	}
 
 	if k := lc.KeyManagementSystem; k != nil {
@@ -118,7 +122,7 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 	if kind == kindAWSSM {
 		diags.Append(p.mergeAWSSettings(ctx, cfg, file, s)...)
 	}
-	return diags
+	return s.CustomSecretManager, diags
 }
 
 // mergeAWSSettings fills the aws_secret_manager block's unset attributes from
@@ -210,6 +214,8 @@ type proxyConfig struct {
 	kind     string
 	settings litellmconfig.Settings
 	env      []string
+	// warnings are settings of the provider the proxy cannot follow.
+	warnings []string
 }
 
 // proxyConfigs maps each configured store to its proxyConfig: data sources
@@ -231,9 +237,10 @@ func lookupProxyConfig(store *backends.Store) (*proxyConfig, bool) {
 // newProxyConfig computes the proxy's side of the provider's configuration
 // (after applyLiteLLMConfig): the settings LiteLLM's config must hold and
 // the names of the variables its reader for kind takes from its environment.
-func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderModel, settings backends.Settings, lookupEnv func(string) (string, bool)) (*proxyConfig, error) {
+func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderModel, settings backends.Settings, customClass *string, lookupEnv func(string) (string, bool)) (*proxyConfig, error) {
 	pc := &proxyConfig{kind: kind, env: []string{}}
 	s := &pc.settings
+	s.CustomSecretManager = customClass
 	if settings.AccessMode != "" {
 		v := string(settings.AccessMode)
 		s.AccessMode = &v
@@ -273,6 +280,10 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 		}
 		if err := errors.Join(blockAs(ctx, m.AppRole, &ar), blockAs(ctx, m.TLS, &tls)); err != nil {
 			return nil, err
+		}
+		if k := m.DataKey.ValueString(); k != "" && k != vault.DefaultDataKey {
+			pc.warnings = append(pc.warnings, fmt.Sprintf("hashicorp_vault.data_key is %q, but the LiteLLM proxy reads "+
+				"only the field %q of a Vault secret: it will not find what this provider writes.", k, vault.DefaultDataKey))
 		}
 		add("HCP_VAULT_ADDR")
 		switch {
@@ -376,6 +387,12 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 	case kindGoogleKMS:
 		// LiteLLM refuses to load Google KMS without both.
 		add("GOOGLE_KMS_RESOURCE_NAME", "GOOGLE_APPLICATION_CREDENTIALS")
+	case kindCustom:
+		if customClass == nil {
+			pc.warnings = append(pc.warnings, "LiteLLM's custom store loads the class named by "+
+				"key_management_settings.custom_secret_manager (e.g. my_store.MyStoreManager), which no provider attribute "+
+				"holds: add it to the rendered key_management_settings, or set it in the file litellm_config_file reads.")
+		}
 	case kindCyberArk:
 		var m cyberarkStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {

@@ -131,6 +131,9 @@ func (d *LiteLLMConfigDataSource) Read(ctx context.Context, req datasource.ReadR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	for _, w := range pc.warnings {
+		resp.Diagnostics.AddWarning("LiteLLM proxy cannot follow this provider configuration", w)
+	}
 	out, err := litellmconfig.Render(pc.kind, &pc.settings)
 	if err != nil {
 		resp.Diagnostics.AddError("Rendering the LiteLLM config", err.Error())

@@ -234,7 +234,7 @@ general_settings:
 	}
 	cfg := LLMSecretProviderModel{LiteLLMConfigFile: types.StringValue(f), AWSSecretManager: block}
 	p := &LLMSecretProvider{}
-	if d := p.applyLiteLLMConfig(ctx, &cfg); d.HasError() {
+	if _, d := p.applyLiteLLMConfig(ctx, &cfg); d.HasError() {
 		t.Fatal(d)
 	}
 	var m awsSecretsManagerStoreModel
@@ -259,7 +259,7 @@ general_settings:
 	}
 
 	// The data source renders them back as LiteLLM's keys.
-	pc, err := newProxyConfig(ctx, kindAWSSM, &cfg, backendsSettings(t, &cfg), func(string) (string, bool) { return "", false })
+	pc, err := newProxyConfig(ctx, kindAWSSM, &cfg, backendsSettings(t, &cfg), nil, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,4 +309,32 @@ func backendsSettings(t *testing.T, cfg *LLMSecretProviderModel) backends.Settin
 		t.Fatal(d)
 	}
 	return s
+}
+
+// custom_secret_manager names the proxy's class: taken with the custom
+// store and rendered back, refused with any other.
+func TestLiteLLMConfig_customSecretManager(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ kms, wantErr string }{
+		{"custom", ""},
+		{"hashicorp_vault", "custom_secret_manager: LiteLLM reads it only with key_management_system \"custom\""},
+	} {
+		f := writeLiteLLMConfig(t, "general_settings:\n  key_management_system: "+tc.kms+
+			"\n  key_management_settings:\n    custom_secret_manager: my_store.Manager\n")
+		cfg := LLMSecretProviderModel{LiteLLMConfigFile: types.StringValue(f)}
+		class, d := (&LLMSecretProvider{}).applyLiteLLMConfig(ctx, &cfg)
+		if tc.wantErr != "" {
+			if !d.HasError() || !strings.Contains(d.Errors()[0].Detail(), tc.wantErr) || !strings.Contains(d.Errors()[0].Detail(), f) {
+				t.Errorf("%s: got %v, want an error naming the file and %q", tc.kms, d, tc.wantErr)
+			}
+			continue
+		}
+		if d.HasError() || class == nil || *class != "my_store.Manager" {
+			t.Fatalf("%s: got %v, %v", tc.kms, class, d)
+		}
+		pc, err := newProxyConfig(ctx, kindCustom, &cfg, backendsSettings(t, &cfg), class, func(string) (string, bool) { return "", false })
+		if err != nil || pc.settings.CustomSecretManager == nil || len(pc.warnings) != 0 {
+			t.Fatalf("got %+v, %v", pc, err)
+		}
+	}
 }

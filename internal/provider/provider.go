@@ -141,7 +141,8 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	}
 	// The proxy's config.yaml fills what the block leaves unset, before the
 	// store is selected from the result.
-	resp.Diagnostics.Append(p.applyLiteLLMConfig(ctx, &cfg)...)
+	customClass, diags := p.applyLiteLLMConfig(ctx, &cfg)
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -188,7 +189,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
 	})
 	openStores.add(store)
-	pc, err := newProxyConfig(ctx, kind, &cfg, settings, p.env())
+	pc, err := newProxyConfig(ctx, kind, &cfg, settings, customClass, p.env())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
 		return
