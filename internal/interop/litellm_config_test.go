@@ -3,14 +3,18 @@ package interop
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/interop/litellmtest"
 )
 
@@ -218,4 +222,70 @@ data "llmsecret_litellm_config" "proxy" {}
 	if s, _ := got["settings"].(map[string]any); s == nil || s["primary_secret_name"] != "litellm-secrets" {
 		t.Errorf("primary_secret_name: LiteLLM loaded %v", got["settings"])
 	}
+}
+
+// TestInteropLiteLLMConfig_proxyServes: the LiteLLM proxy itself, started on
+// a config.yaml whose general_settings is llmsecret_litellm_config's
+// rendering as it is, whose model refers to the key by the data source's
+// reference, and with an environment holding only the variables the data
+// source names (plus the master key), serves a request with the key the
+// resource wrote to AWS Secrets Manager (moto).
+func TestInteropLiteLLMConfig_proxyServes(t *testing.T) {
+	acc(t)
+	litellmProxy(t) // install before the steps, outside the CLI's timeouts
+	endpoint := awstest.StartMoto(t)
+	upstream := newFakeOpenAI(t)
+	dir := t.TempDir()
+	const key = "sk-litellm-config-proxy-0001"
+	// What the test knows of each variable the proxy may be told to need.
+	known := litellmAWSEnv(endpoint, nil)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: awsProvider("aws_secret_manager", endpoint, `hosted_keys = ["OPENAI_API_KEY"]`, "") + fmt.Sprintf(`
+resource "llmsecret_secret" "openai" {
+  name             = "OPENAI_API_KEY"
+  value_wo         = %q
+  value_wo_version = 1
+}
+
+data "llmsecret_litellm_config" "proxy" {
+  secret_names = [llmsecret_secret.openai.full_name]
+}
+`, key),
+			Check: func(s *terraform.State) error {
+				a := s.RootModule().Resources["data.llmsecret_litellm_config.proxy"].Primary.Attributes
+				config := fmt.Sprintf(`model_list:
+  - model_name: gpt-test
+    litellm_params:
+      model: openai/gpt-test
+      api_base: %s
+      api_key: %s
+
+`, upstream.URL+"/v1", a["references.OPENAI_API_KEY"]) + a["general_settings_yaml"]
+				if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config), 0o600); err != nil {
+					return err
+				}
+				env := map[string]string{"LITELLM_MASTER_KEY": "sk-test-master", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+				n, _ := strconv.Atoi(a["environment_variables.#"])
+				for i := range n {
+					name := a[fmt.Sprintf("environment_variables.%d", i)]
+					v, ok := known[name]
+					if !ok {
+						return fmt.Errorf("the data source names %s, which this test cannot give the proxy", name)
+					}
+					env[name] = v
+				}
+				p := startProxy(t, dir, env)
+				defer p.stop()
+				if err := p.chat(); err != nil {
+					return fmt.Errorf("config.yaml:\n%s\nenvironment: %v\n%w", config, slices.Sorted(maps.Keys(env)), err)
+				}
+				if got, _ := upstream.last(); got != "Bearer "+key {
+					return fmt.Errorf("the upstream was not called with the key the resource wrote (config.yaml:\n%s)", config)
+				}
+				return nil
+			},
+		}},
+	})
 }
