@@ -89,6 +89,11 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 				"ignores it with %q; remove it, or select %s", kindAWSSM, kind, kindAWSSM)
 		}
 	}
+	if s.PrimarySecretName != nil && kind != kindAWSSM && (cfg.KeyManagementSettings == nil || cfg.KeyManagementSettings.PrimarySecretName.IsNull()) {
+		return fail("key_management_settings.primary_secret_name", "LiteLLM reads a primary secret only from "+
+			"key_management_system %q; with %q it reads each name on its own, so it would never find secrets stored "+
+			"as fields of one; remove it", kindAWSSM, kind)
+	}
 	if s.CustomSecretManager != nil && kind != kindCustom {
 		return fail("key_management_settings.custom_secret_manager", "LiteLLM reads it only with key_management_system "+
 			"%q and ignores it with %q; remove it", kindCustom, kind)

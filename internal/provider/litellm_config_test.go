@@ -119,6 +119,8 @@ func TestAccLiteLLMConfig_unhonourable(t *testing.T) {
 	cases := map[string]struct{ file, want string }{
 		"AWS setting on another store": {"general_settings:\n  key_management_settings:\n    aws_region_name: us-east-1\n",
 			`(?s)general_settings\.key_management_settings\.aws_region_name.*only with.*aws_secret_manager`},
+		"primary secret on another store": {"general_settings:\n  key_management_settings:\n    primary_secret_name: all\n",
+			`(?s)key_management_settings\.primary_secret_name.*primary secret only from`},
 		"local": {"general_settings:\n  key_management_system: local\n", `(?s)general_settings\.key_management_system.*proxy\s+refuses`},
 		"unknown key": {"general_settings:\n  key_management_settings:\n    acces_mode: read_only\n",
 			`(?s)line 3.*key_management_settings\.acces_mode.*not a\s+key_management_settings\s+key`},
