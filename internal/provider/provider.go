@@ -45,6 +45,7 @@ type LLMSecretProvider struct {
 // LLMSecretProviderModel is the provider block.
 type LLMSecretProviderModel struct {
 	KeyManagementSystem   types.String                `tfsdk:"key_management_system"`
+	LiteLLMConfigFile     types.String                `tfsdk:"litellm_config_file"`
 	KeyManagementSettings *KeyManagementSettingsModel `tfsdk:"key_management_settings"`
 	Timeouts              *ProviderTimeoutsModel      `tfsdk:"timeouts"`
 	SuppressValueWarning  types.Bool                  `tfsdk:"suppress_value_warning"`
@@ -93,6 +94,7 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				Validators: []validator.String{storeKindValidator{}},
 			},
 			"key_management_settings": settingsSchema(),
+			"litellm_config_file":     schema.StringAttribute{MarkdownDescription: litellmConfigFileDescription, Optional: true},
 			"timeouts":                timeoutsSchema(),
 			"suppress_value_warning": schema.BoolAttribute{
 				MarkdownDescription: "Set to `true` to silence the \"Prefer value_wo\" warning that a plan gives (once per " +
@@ -117,6 +119,13 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	if cfg.KeyManagementSystem.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("key_management_system"), "Unknown key_management_system",
 			"key_management_system must be known at plan time; it cannot depend on a value computed during apply.")
+		return
+	}
+	// The proxy's config.yaml fills what the block leaves unset, before the
+	// store is selected from the result.
+	customClass, diags := p.applyLiteLLMConfig(ctx, &cfg)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	kind, attr, summary, detail := selectStore(&cfg)
@@ -162,6 +171,12 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 		"per_call_timeout": timeouts.perCall.String(), "max_attempts": timeouts.retry.MaxAttempts,
 	})
 	openStores.add(store)
+	pc, err := newProxyConfig(ctx, kind, &cfg, settings, customClass, p.env())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root(kindAttr(kind)), fmt.Sprintf("configuring the %s store", kind), err.Error())
+		return
+	}
+	registerProxyConfig(store, pc)
 	// A cheap authenticated call (Vault: a token lookup), so that a wrong
 	// token or address fails plan rather than halfway through apply.
 	cctx, cancel := context.WithTimeout(ctx, timeouts.operation)
@@ -220,7 +235,7 @@ func (p *LLMSecretProvider) Resources(context.Context) []func() resource.Resourc
 
 // DataSources implements provider.Provider.
 func (p *LLMSecretProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewSecretDataSource, NewSecretsDataSource}
+	return []func() datasource.DataSource{NewSecretDataSource, NewSecretsDataSource, NewLiteLLMConfigDataSource}
 }
 
 // ListResources implements provider.ProviderWithListResources.
