@@ -14,6 +14,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awskms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/litellmconfig"
 )
@@ -62,10 +70,10 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 
 	if k := lc.KeyManagementSystem; k != nil {
 		switch {
-		case *k == kindLocal:
+		case *k == local.Kind:
 			return fail("key_management_system", "LiteLLM has no %q secret manager: its proxy refuses the value at "+
 				"start-up. Remove the key: the proxy then reads secrets from its environment, which the provider's "+
-				"default local store (a dotenv file) serves", kindLocal)
+				"default local store (a dotenv file) serves", local.Kind)
 		case !slices.Contains(storeKinds, *k):
 			msg := fmt.Sprintf("%q is not a store LiteLLM 1.110.2 knows", *k)
 			if s := closest(*k, storeKinds); s != "" {
@@ -84,19 +92,19 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 	s := &lc.Settings
 	// LiteLLM passes these only to its AWS Secrets Manager reader.
 	for _, key := range litellmconfig.AWSKeys {
-		if kind != kindAWSSM && awsSettingSet(s, key) {
+		if kind != awssm.Kind && awsSettingSet(s, key) {
 			return fail("key_management_settings."+key, "LiteLLM reads it only with key_management_system %q and "+
-				"ignores it with %q; remove it, or select %s", kindAWSSM, kind, kindAWSSM)
+				"ignores it with %q; remove it, or select %s", awssm.Kind, kind, awssm.Kind)
 		}
 	}
-	if s.PrimarySecretName != nil && kind != kindAWSSM && (cfg.KeyManagementSettings == nil || cfg.KeyManagementSettings.PrimarySecretName.IsNull()) {
+	if s.PrimarySecretName != nil && kind != awssm.Kind && (cfg.KeyManagementSettings == nil || cfg.KeyManagementSettings.PrimarySecretName.IsNull()) {
 		return fail("key_management_settings.primary_secret_name", "LiteLLM reads a primary secret only from "+
 			"key_management_system %q; with %q it reads each name on its own, so it would never find secrets stored "+
-			"as fields of one; remove it", kindAWSSM, kind)
+			"as fields of one; remove it", awssm.Kind, kind)
 	}
-	if s.CustomSecretManager != nil && kind != kindCustom {
+	if s.CustomSecretManager != nil && kind != custom.Kind {
 		return fail("key_management_settings.custom_secret_manager", "LiteLLM reads it only with key_management_system "+
-			"%q and ignores it with %q; remove it", kindCustom, kind)
+			"%q and ignores it with %q; remove it", custom.Kind, kind)
 	}
 	// With the custom store, custom_secret_manager names the proxy's Python
 	// class; the provider reaches the same store through its custom block.
@@ -124,7 +132,7 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 		diags.Append(d...)
 		m.Tags = v
 	}
-	if kind == kindAWSSM {
+	if kind == awssm.Kind {
 		diags.Append(p.mergeAWSSettings(ctx, cfg, file, s)...)
 	}
 	return s.CustomSecretManager, diags
@@ -135,8 +143,8 @@ func (p *LLMSecretProvider) applyLiteLLMConfig(ctx context.Context, cfg *LLMSecr
 func (p *LLMSecretProvider) mergeAWSSettings(ctx context.Context, cfg *LLMSecretProviderModel, file string, s *litellmconfig.Settings) diag.Diagnostics {
 	var diags diag.Diagnostics
 	var m awsSecretsManagerStoreModel
-	if err := blockAs(ctx, cfg.AWSSecretManager, &m); err != nil {
-		diags.AddAttributeError(path.Root(kindAWSSM), "Invalid aws_secret_manager block", err.Error())
+	if err := blockAs(ctx, cfg.storeBlock(awssm.Kind), &m); err != nil {
+		diags.AddAttributeError(path.Root(awssm.Kind), "Invalid aws_secret_manager block", err.Error())
 		return diags
 	}
 	if m.ReplicaRegions.IsNull() {
@@ -164,10 +172,10 @@ func (p *LLMSecretProvider) mergeAWSSettings(ctx context.Context, cfg *LLMSecret
 		m.WebIdentityTokenFile = types.StringValue(f)
 	}
 	// The block's type as the framework decoded it from the schema, null or not.
-	obj, d := types.ObjectValueFrom(ctx, cfg.AWSSecretManager.AttributeTypes(ctx), m)
+	obj, d := types.ObjectValueFrom(ctx, cfg.storeBlock(awssm.Kind).AttributeTypes(ctx), m)
 	diags.Append(d...)
 	if !diags.HasError() {
-		cfg.AWSSecretManager = obj
+		cfg.storeBlocks[awssm.Kind] = obj
 	}
 	return diags
 }
@@ -276,7 +284,7 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 	add := func(names ...string) { pc.env = append(pc.env, names...) }
 	block := cfg.storeBlock(kind)
 	switch kind {
-	case kindVault:
+	case vault.Kind:
 		var m vaultStoreModel
 		var ar vaultAppRoleModel
 		var tls vaultTLSModel
@@ -318,7 +326,7 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 			}
 		}
 		add("LITELLM_LICENSE")
-	case kindAWSSM:
+	case awssm.Kind:
 		var m awsSecretsManagerStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {
 			return nil, err
@@ -350,7 +358,7 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 		if set(m.Endpoint, "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL") {
 			add("AWS_BEDROCK_RUNTIME_ENDPOINT")
 		}
-	case kindAWSKMS:
+	case awskms.Kind:
 		var m awsKMSStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {
 			return nil, err
@@ -359,7 +367,7 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 		if !m.AccessKey.IsNull() {
 			add("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 		}
-	case kindAzureKV:
+	case azurekv.Kind:
 		var m azureStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {
 			return nil, err
@@ -379,7 +387,7 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 		case set(m.ClientID, "AZURE_CLIENT_ID"):
 			add("AZURE_CLIENT_ID")
 		}
-	case kindGoogleSM:
+	case gcpsm.Kind:
 		var m googleSecretManagerStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {
 			return nil, err
@@ -389,16 +397,16 @@ func newProxyConfig(ctx context.Context, kind string, cfg *LLMSecretProviderMode
 			add("GOOGLE_APPLICATION_CREDENTIALS")
 		}
 		add("LITELLM_LICENSE")
-	case kindGoogleKMS:
+	case gcpkms.Kind:
 		// LiteLLM refuses to load Google KMS without both.
 		add("GOOGLE_KMS_RESOURCE_NAME", "GOOGLE_APPLICATION_CREDENTIALS")
-	case kindCustom:
+	case custom.Kind:
 		if customClass == nil {
 			pc.warnings = append(pc.warnings, "LiteLLM's custom store loads the class named by "+
 				"key_management_settings.custom_secret_manager (e.g. my_store.MyStoreManager), which no provider attribute "+
 				"holds: add it to the rendered key_management_settings, or set it in the file litellm_config_file reads.")
 		}
-	case kindCyberArk:
+	case cyberark.Kind:
 		var m cyberarkStoreModel
 		if err := blockAs(ctx, block, &m); err != nil {
 			return nil, err

@@ -18,6 +18,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
 )
 
 // writeLiteLLMConfig writes a proxy config.yaml for one test.
@@ -234,13 +236,13 @@ general_settings:
 	if d.HasError() {
 		t.Fatal(d)
 	}
-	cfg := LLMSecretProviderModel{LiteLLMConfigFile: types.StringValue(f), AWSSecretManager: block}
+	cfg := LLMSecretProviderModel{LiteLLMConfigFile: types.StringValue(f), storeBlocks: map[string]types.Object{awssm.Kind: block}}
 	p := &LLMSecretProvider{}
 	if _, d := p.applyLiteLLMConfig(ctx, &cfg); d.HasError() {
 		t.Fatal(d)
 	}
 	var m awsSecretsManagerStoreModel
-	if err := blockAs(ctx, cfg.AWSSecretManager, &m); err != nil {
+	if err := blockAs(ctx, cfg.storeBlock(awssm.Kind), &m); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{
@@ -261,7 +263,7 @@ general_settings:
 	}
 
 	// The data source renders them back as LiteLLM's keys.
-	pc, err := newProxyConfig(ctx, kindAWSSM, &cfg, backendsSettings(t, &cfg), nil, func(string) (string, bool) { return "", false })
+	pc, err := newProxyConfig(ctx, awssm.Kind, &cfg, backendsSettings(t, &cfg), nil, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +336,7 @@ func TestLiteLLMConfig_customSecretManager(t *testing.T) {
 		if d.HasError() || class == nil || *class != "my_store.Manager" {
 			t.Fatalf("%s: got %v, %v", tc.kms, class, d)
 		}
-		pc, err := newProxyConfig(ctx, kindCustom, &cfg, backendsSettings(t, &cfg), class, func(string) (string, bool) { return "", false })
+		pc, err := newProxyConfig(ctx, custom.Kind, &cfg, backendsSettings(t, &cfg), class, func(string) (string, bool) { return "", false })
 		if err != nil || pc.settings.CustomSecretManager == nil || len(pc.warnings) != 0 {
 			t.Fatalf("got %+v, %v", pc, err)
 		}
