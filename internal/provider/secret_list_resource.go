@@ -145,7 +145,7 @@ func (l *SecretListResource) result(ctx context.Context, req list.ListRequest, s
 	r := req.NewListResult(ctx)
 	full := state.FullName.ValueString()
 	r.DisplayName = full
-	r.Diagnostics.Append(setIdentity(ctx, r.Identity, full)...)
+	setIdentity(r.Identity, full)
 	if req.IncludeResource {
 		r.Diagnostics.Append(setSecret(ctx, &r.Resource.Raw, req.ResourceSchema.Type().TerraformType(ctx), state)...)
 	}

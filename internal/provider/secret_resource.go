@@ -235,7 +235,7 @@ func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
+	setIdentity(resp.Identity, plan.FullName.ValueString())
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "create")
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
@@ -256,7 +256,7 @@ func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	// A state written before identity existed gets one on its first refresh.
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
+	setIdentity(resp.Identity, state.FullName.ValueString())
 	r.path.read(ctx, req, resp, &state)
 }
 
@@ -272,7 +272,7 @@ func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest,
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, plan.FullName.ValueString())...)
+	setIdentity(resp.Identity, plan.FullName.ValueString())
 	ctx, wr, cancel, limit, diags := r.startWrite(ctx, &plan, &config, "update")
 	defer cancel()
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
@@ -319,7 +319,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	resp.Diagnostics.Append(setIdentity(ctx, resp.Identity, state.FullName.ValueString())...)
+	setIdentity(resp.Identity, state.FullName.ValueString())
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte(`true`))...)
 }
 

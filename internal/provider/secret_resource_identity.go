@@ -38,12 +38,20 @@ func (r *SecretResource) IdentitySchema(_ context.Context, _ resource.IdentitySc
 // setIdentity records full in the response's identity. Clients without
 // resource identity (OpenTofu 1.11, Terraform before 1.12) send none; then
 // there is nothing to set.
-func setIdentity(ctx context.Context, identity *tfsdk.ResourceIdentity, full string) diag.Diagnostics {
+func setIdentity(identity *tfsdk.ResourceIdentity, full string) {
 	if identity == nil || full == "" {
-		return nil
+		return
 	}
-	return identity.SetAttribute(ctx, path.Root(identityFullName), full)
+	// Built directly rather than with SetAttribute: a refresh of thousands of
+	// secrets sets one identity each, and the path-based setter re-walks the
+	// schema every time (DESIGN.md, "Adopting a store").
+	identity.Raw = tftypes.NewValue(identityType, map[string]tftypes.Value{
+		identityFullName: tftypes.NewValue(tftypes.String, full),
+	})
 }
+
+// identityType is the identity schema's type.
+var identityType = tftypes.Object{AttributeTypes: map[string]tftypes.Type{identityFullName: tftypes.String}}
 
 // importID is the full_name an import asks for: the import block's id, or
 // its identity's full_name.
