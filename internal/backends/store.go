@@ -549,7 +549,9 @@ func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string
 	})
 }
 
-// Delete removes a secret, then waits until the store no longer returns it.
+// Delete removes a secret. It waits until the store no longer returns it only
+// where deletes are eventually consistent (Caps.ImmediateDelete false, see
+// waitGone); a primary-secret field and an immediate delete return at once.
 // A missing secret is not an error.
 func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) error {
 	if mode == Abandon {

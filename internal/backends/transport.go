@@ -26,12 +26,19 @@ func TransportError(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	var ne net.Error
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) {
+	if ConnectionFailed(err) {
 		return Wrap(Unavailable, err)
 	}
 	return err
+}
+
+// ConnectionFailed reports whether err is a refused, reset or cut connection
+// (or another net.Error): the one transport classifier every HTTP store shares,
+// so an ErrorCode that sees such an error codes it as TransportError does.
+func ConnectionFailed(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || errors.As(err, &ne)
 }
 
 // RedactURL returns raw for a message: any userinfo (user:password@, or a

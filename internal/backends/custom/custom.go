@@ -511,7 +511,7 @@ func (b *backend) ErrorCode(err error) backends.Code {
 	if errors.As(err, &se2) {
 		return backends.FailedPrecondition
 	}
-	if isNetError(err) {
+	if backends.ConnectionFailed(err) {
 		return backends.Unavailable
 	}
 	return backends.Unknown

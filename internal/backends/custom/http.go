@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
@@ -147,9 +144,4 @@ func (t *httpTransport) call(ctx context.Context, req Request) (*Response, error
 		return nil, se
 	}
 	return decodeResponse(what, data)
-}
-
-func isNetError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
