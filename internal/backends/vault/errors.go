@@ -8,12 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -217,10 +214,7 @@ func (b *backend) ErrorCode(err error) backends.Code {
 }
 
 func errorCode(err error) backends.Code {
-	var (
-		ae     *apiError
-		netErr net.Error
-	)
+	var ae *apiError
 	switch {
 	case err == nil:
 		return backends.OK
@@ -232,8 +226,8 @@ func errorCode(err error) backends.Code {
 		return backends.DeadlineExceeded
 	case certProblem(err):
 		return backends.FailedPrecondition
-	case errors.As(err, &netErr), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case backends.ConnectionFailed(err):
+		// The classifier every HTTP store shares (EPIPE included).
 		return backends.Unavailable
 	}
 	return backends.Unknown
