@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // TestList_pagesRetriesAndStops: Store.List walks every page, retries a

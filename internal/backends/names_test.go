@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 func TestValidateNameAllowed(t *testing.T) {

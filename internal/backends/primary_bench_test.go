@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // Benchmarks of the primary-secret merge (primary_secret_name): every name

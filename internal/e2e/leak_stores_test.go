@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/reliability"
 )
 
 // leakStoreConfig uses, on one store: value_wo (wo), value (plain), the data

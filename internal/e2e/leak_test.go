@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/reliability"
 )
 
 // leakConfig uses every object of the provider, each carrying its own value:

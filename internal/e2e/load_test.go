@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/reliability"
 )
 
 const loadParallelism = 50

@@ -1,7 +1,7 @@
 package e2e
 
 // Faults between the provider and the store, through the real CLI: every
-// store runs on loopback behind a fault injector (internal/reliability),
+// store runs on loopback behind a fault injector (internal/testing/reliability),
 // and the provider process reaches it through its endpoint override.
 //
 //  1. transient faults on some writes (503, 429 with Retry-After, a reset
@@ -25,13 +25,13 @@ import (
 	"time"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/reliability"
 )
 
 // relStores are the stores of the CLI fault test: every store with remote
 // objects (the KMS stores keep nothing to orphan; their calls are covered
-// by internal/reliability).
+// by internal/testing/reliability).
 var relStores = []string{reliability.Local, reliability.Vault, reliability.AWSSM, reliability.Azure, reliability.CyberArk, reliability.Custom, reliability.GoogleSM}
 
 // relConfig is the configuration of the CLI fault test: one secret per key

@@ -29,8 +29,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm/gcpsmtest"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/interop/litellmtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/testpki"
 )
 
 // Google Secret Manager: LiteLLM's reader is its own GoogleSecretManager

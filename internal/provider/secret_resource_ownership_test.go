@@ -15,7 +15,7 @@ import (
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom/customtest"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
 )
 
 // Ownership: llmsecret_secret manages only what it wrote or what was

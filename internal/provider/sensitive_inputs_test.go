@@ -24,8 +24,8 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/testpki"
 )
 
 // leakMarker is in every wrong value the tests below feed the provider; no

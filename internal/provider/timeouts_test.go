@@ -19,8 +19,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/reliability"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/reliability"
 )
 
 // Timeouts: the resource's timeouts block (create, read, update, delete)

@@ -7,7 +7,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // harness makes stores on one emulator; the suite's names are unique, so

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sivchari/kumo"
 
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // kumoSkips are the conformance cases kumo (v0.33.1) cannot run, and why.

@@ -8,7 +8,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv/kvfake"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // harness runs each subtest against its own Key Vault fake, with deletes,

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom/customtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // harness makes a store over a fresh reference store.

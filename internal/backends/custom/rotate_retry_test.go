@@ -9,7 +9,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom/customtest"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
 )
 
 // retryingStore is the reference HTTP store behind a fault proxy, with the

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark/conjurtest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 type harness struct{ fake *conjurtest.Server }

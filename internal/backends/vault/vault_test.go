@@ -15,9 +15,9 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault/vaulttest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // harness makes backends with options from opts.

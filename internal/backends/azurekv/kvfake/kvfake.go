@@ -46,7 +46,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/testpki"
 )
 
 // Defaults of Options.

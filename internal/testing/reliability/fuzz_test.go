@@ -24,12 +24,12 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awsconfig/awstest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awssm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/azurekv"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/backendtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/backendtest"
 )
 
 // Hostile input, fuzzed. Seed corpora are in testdata/fuzz/<FuzzName>; a

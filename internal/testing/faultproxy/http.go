@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/testpki"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/testpki"
 )
 
 // forwardTimeout bounds one exchange with the server.

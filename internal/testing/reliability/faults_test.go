@@ -15,7 +15,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
 )
 
 // Fault tests: every store, every fault of the issue, on writes and reads,

@@ -4,7 +4,7 @@
 //
 // Its tests (faults_test.go, fuzz_test.go) drive each store's client through
 // the layer (*backends.Store) with faults injected between the client and
-// the server by internal/backends/faultproxy. This file is the shared part:
+// the server by internal/testing/faultproxy. This file is the shared part:
 // Start runs one store on loopback behind its injector and describes how to
 // reach it from a provider block, so the CLI tests of internal/e2e use the
 // very same targets.
@@ -51,7 +51,6 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/custom/customtest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/cyberark/conjurtest"
-	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/faultproxy"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpkms/gcpkmstest"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/gcpsm"
@@ -59,6 +58,7 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/local"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault"
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/vault/vaulttest"
+	"github.com/llmsecret/terraform-provider-llmsecret/internal/testing/faultproxy"
 )
 
 // Store kinds (key_management_system values) that Start knows.
