@@ -40,12 +40,12 @@ func seed(t *testing.T, s *backends.Store, name, value string) {
 
 func wantValue(t *testing.T, s *backends.Store, name, want string) {
 	t.Helper()
-	sec, err := s.Find(context.Background(), name)
+	sec, err := s.ReadStored(context.Background(), name)
 	if err != nil {
-		t.Fatalf("Find(%s): %v", name, err)
+		t.Fatalf("ReadStored(%s): %v", name, err)
 	}
 	if string(sec.Value) != want {
-		t.Errorf("Find(%s): got a value of %d bytes, want the one written last (%d bytes)", name, len(sec.Value), len(want))
+		t.Errorf("ReadStored(%s): got a value of %d bytes, want the one written last (%d bytes)", name, len(sec.Value), len(want))
 	}
 }
 
@@ -90,7 +90,7 @@ func TestReadCacheSharesConcurrentReads(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sec, err := s.Find(context.Background(), "A")
+			sec, err := s.ReadStored(context.Background(), "A")
 			if err == nil && string(sec.Value) != "a" {
 				err = fmt.Errorf("got a value of %d bytes, want 1", len(sec.Value))
 			}
@@ -127,7 +127,7 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(t *testing.T, s *backends.Store) {
-			_, err := s.Find(ctx, "A")
+			_, err := s.ReadStored(ctx, "A")
 			wantCode(t, "Find after Delete", err, backends.NotFound)
 		}},
 		{"soft delete", func(t *testing.T, s *backends.Store) {
@@ -135,7 +135,7 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(t *testing.T, s *backends.Store) {
-			_, err := s.Find(ctx, "A")
+			_, err := s.ReadStored(ctx, "A")
 			wantCode(t, "Find after soft Delete", err, backends.NotFound)
 		}},
 		{"rotate", func(t *testing.T, s *backends.Store) {
@@ -148,7 +148,7 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(t *testing.T, s *backends.Store) {
-			_, err := s.Find(ctx, "A")
+			_, err := s.ReadStored(ctx, "A")
 			wantCode(t, "Find of the old name after Rotate", err, backends.NotFound)
 			wantValue(t, s, "B", "b")
 		}},
@@ -157,7 +157,7 @@ func TestReadCacheNeverStaleAfterChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func(t *testing.T, s *backends.Store) {
-			sec, err := s.Find(ctx, "A")
+			sec, err := s.ReadStored(ctx, "A")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func TestReadCacheReadRacingAWrite(t *testing.T) {
 	seed(t, s, "A", "old")
 	done := make(chan *backends.Secret)
 	go func() {
-		sec, err := s.Find(context.Background(), "A")
+		sec, err := s.ReadStored(context.Background(), "A")
 		if err != nil {
 			t.Errorf("Find: %v", err)
 		}
@@ -208,7 +208,7 @@ func TestReadCacheCopies(t *testing.T) {
 	m := backendtest.NewMemStore(backendtest.AllCaps)
 	s, _ := newStore(t, m, cacheReads)
 	seed(t, s, "A", "value")
-	sec, err := s.Find(context.Background(), "A")
+	sec, err := s.ReadStored(context.Background(), "A")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +219,8 @@ func TestReadCacheCopies(t *testing.T) {
 func TestReadCacheErrorsNotKept(t *testing.T) {
 	m := backendtest.NewMemStore(backendtest.AllCaps)
 	s, _ := newStore(t, m, cacheReads)
-	_, err := s.Find(context.Background(), "A")
-	wantCode(t, "Find(missing)", err, backends.NotFound)
+	_, err := s.ReadStored(context.Background(), "A")
+	wantCode(t, "ReadStored(missing)", err, backends.NotFound)
 	// Written by someone else in the same run (another provider alias).
 	if _, err := m.Put(context.Background(), backends.WriteRequest{Name: "A", Value: []byte("a")}); err != nil {
 		t.Fatal(err)
@@ -269,13 +269,13 @@ func TestPrimaryOneReadPerPlan(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					defer func() { <-sem }()
-					sec, err := s.Find(context.Background(), fmt.Sprintf("BENCH_%d", i))
+					sec, err := s.ReadStored(context.Background(), fmt.Sprintf("BENCH_%d", i))
 					if err != nil {
-						t.Errorf("Find(BENCH_%d): %v", i, err)
+						t.Errorf("ReadStored(BENCH_%d): %v", i, err)
 						return
 					}
 					if want := fmt.Sprintf("value-%d", i); string(sec.Value) != want {
-						t.Errorf("Find(BENCH_%d): wrong value", i)
+						t.Errorf("ReadStored(BENCH_%d): wrong value", i)
 					}
 				}()
 			}

@@ -92,7 +92,7 @@ func (s *Store) Decrypt(ctx context.Context, name, ciphertext string) (*Secret, 
 	return &Secret{Name: name, Value: plain}, nil
 }
 
-// lookupKMS is Lookup on a KMS store, as LiteLLM's get_secret reads it: under
+// lookupKMS is ReadAsGateway on a KMS store, as LiteLLM's get_secret reads it: under
 // access_mode write_only, or for a name outside hosted_keys, LiteLLM never
 // asks the KMS and hands over the environment variable as it is.
 func (s *Store) lookupKMS(ctx context.Context, name, fullName string) (*Secret, error) {

@@ -79,14 +79,14 @@ func TestKMSStore(t *testing.T) {
 		t.Errorf("Decrypt(attribute): got %v, %v; want sk-kms", got, err)
 	}
 	// Without a ciphertext, the environment variable called name holds it.
-	_, err = s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+	_, err = s.ReadAsGateway(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
 	if backends.CodeOf(err) != backends.NotFound || !strings.Contains(err.Error(), "OPENAI_API_KEY") {
 		t.Errorf("Lookup without env: got %v, want NotFound naming the variable", err)
 	}
 	env["OPENAI_API_KEY"] = ct + "\n"
-	got, err = s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+	got, err = s.ReadAsGateway(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
 	if err != nil || string(got.Value) != "sk-kms" {
-		t.Errorf("Lookup(env): got %v, %v; want sk-kms", got, err)
+		t.Errorf("ReadAsGateway(env): got %v, %v; want sk-kms", got, err)
 	}
 	_, err = s.Decrypt(ctx, "X", "%%% not base64")
 	if backends.CodeOf(err) != backends.InvalidArgument {

@@ -188,7 +188,7 @@ func TestStoreValidateName(t *testing.T) {
 					_, err := s.Write(ctx, backends.WriteRequest{Name: "a_b", Value: []byte("v")})
 					return err
 				}},
-				{"Lookup", func() error { _, err := s.Lookup(ctx, "a_b", "a_b"); return err }},
+				{"Lookup", func() error { _, err := s.ReadAsGateway(ctx, "a_b", "a_b"); return err }},
 				{"Rotate", func() error {
 					_, err := s.Rotate(ctx, "old", backends.WriteRequest{Name: "a_b", Value: []byte("v")}, backends.DeleteForever)
 					return err
@@ -266,15 +266,15 @@ func TestEnvReadsSkipStoreRule(t *testing.T) {
 			m := backendtest.NewMemStore(backendtest.AllCaps)
 			m.SetNameValidator(storeRule(true, backends.Unknown)) // refuses '_'
 			s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings = tc.settings; o.LookupEnv = env })
-			sec, err := s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+			sec, err := s.ReadAsGateway(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
 			if err != nil || string(sec.Value) != "from-env" {
 				t.Errorf("Lookup from the environment of a name the store refuses: got (%v, %v), want from-env", sec, err)
 			}
-			got, err := s.LookupMany(ctx, []string{"OPENAI_API_KEY"}, []string{"OPENAI_API_KEY"})
+			got, err := s.ReadManyAsGateway(ctx, []string{"OPENAI_API_KEY"}, []string{"OPENAI_API_KEY"})
 			if err != nil || string(got["OPENAI_API_KEY"].Value) != "from-env" {
-				t.Errorf("LookupMany from the environment of a name the store refuses: got (%v, %v), want from-env", got, err)
+				t.Errorf("ReadManyAsGateway from the environment of a name the store refuses: got (%v, %v), want from-env", got, err)
 			}
-			_, err = s.Lookup(ctx, "a/../b", "a/../b")
+			_, err = s.ReadAsGateway(ctx, "a/../b", "a/../b")
 			wantCode(t, "Lookup from the environment of a name the shared rules refuse", err, backends.InvalidArgument)
 		})
 	}
@@ -282,7 +282,7 @@ func TestEnvReadsSkipStoreRule(t *testing.T) {
 	m := backendtest.NewMemStore(backendtest.AllCaps)
 	m.SetNameValidator(storeRule(true, backends.Unknown))
 	s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.LookupEnv = env })
-	_, err := s.Lookup(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
+	_, err := s.ReadAsGateway(ctx, "OPENAI_API_KEY", "OPENAI_API_KEY")
 	wantCode(t, "Lookup from the store of a name the store refuses", err, backends.InvalidArgument)
 	if n := m.Calls(backendtest.MethodGet); n != 0 {
 		t.Errorf("Get calls: got %d, want 0", n)

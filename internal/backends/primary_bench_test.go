@@ -48,7 +48,7 @@ func BenchmarkPrimaryRefresh(b *testing.B) {
 	for b.Loop() {
 		s, _ := primaryStore(b)
 		for i := range primaryFields {
-			if _, err := s.Find(ctx, fmt.Sprintf("BENCH_%d", i)); err != nil {
+			if _, err := s.ReadStored(ctx, fmt.Sprintf("BENCH_%d", i)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -120,7 +120,7 @@ func TestRetryTransientToSuccess(t *testing.T) {
 			m.FailNext(backendtest.MethodPut, testPolicy.MaxAttempts-1, tc.err)
 			m.ResetCalls()
 
-			sec, err := s.Find(ctx, "k")
+			sec, err := s.ReadStored(ctx, "k")
 			if err != nil {
 				t.Fatalf("Find after %d transient failures: got %v, want success", testPolicy.MaxAttempts-1, err)
 			}
@@ -225,7 +225,7 @@ func TestRetryGivesUp(t *testing.T) {
 			s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = attempts })
 			m.FailNext(backendtest.MethodGet, 100, backendtest.ErrUnavailable)
 
-			_, err := s.Find(ctx, "k")
+			_, err := s.ReadStored(ctx, "k")
 			wantCode(t, "Find", err, backends.Unavailable)
 			wantContains(t, "Find", err, fmt.Sprintf("gave up after %d attempts", attempts), "reading secret (k) in memstore")
 			if !errors.Is(err, backendtest.ErrUnavailable) {
@@ -247,7 +247,7 @@ func TestRetryThenPermanent(t *testing.T) {
 	s, _ := newStore(t, m, nil)
 	m.FailNext(backendtest.MethodGet, 1, backendtest.ErrThrottled)
 	// After the throttle the store answers NotFound: that is final.
-	_, err := s.Find(ctx, "missing")
+	_, err := s.ReadStored(ctx, "missing")
 	wantCode(t, "Find", err, backends.NotFound)
 	if got := m.Calls(backendtest.MethodGet); got != 2 {
 		t.Errorf("Get calls: got %d, want 2", got)
@@ -261,7 +261,7 @@ func TestPerCallTimeout(t *testing.T) {
 	s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.CallTimeout = timeout })
 	m.BlockNext(backendtest.MethodGet, 100) // a store that never answers
 
-	_, err := s.Find(ctx, "k")
+	_, err := s.ReadStored(ctx, "k")
 	wantCode(t, "Find on a store that never answers", err, backends.DeadlineExceeded)
 	wantContains(t, "Find on a store that never answers", err, "per-call timeout of 2ms", fmt.Sprintf("gave up after %d attempts", testPolicy.MaxAttempts))
 	if got := m.Calls(backendtest.MethodGet); got != testPolicy.MaxAttempts {
@@ -280,12 +280,12 @@ func TestPerCallTimeoutThenSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.BlockNext(backendtest.MethodGet, 1)
-	if _, err := s.Find(ctx, "k"); err != nil {
+	if _, err := s.ReadStored(ctx, "k"); err != nil {
 		t.Errorf("Find after one timed-out attempt: got %v, want success", err)
 	}
 	// Without a timeout the default applies (and the call is fast).
 	s2, _ := newStore(t, m, func(o *backends.StoreOptions) { o.CallTimeout = 0 })
-	if _, err := s2.Find(ctx, "k"); err != nil {
+	if _, err := s2.ReadStored(ctx, "k"); err != nil {
 		t.Errorf("Find with the default call timeout: %v", err)
 	}
 }
@@ -297,7 +297,7 @@ func TestCallerCancellationNotRetried(t *testing.T) {
 		m.BlockNext(backendtest.MethodGet, 100)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := s.Find(ctx, "k")
+		_, err := s.ReadStored(ctx, "k")
 		wantCode(t, "Find with a canceled context", err, backends.Canceled)
 		if got := m.Calls(backendtest.MethodGet); got != 1 {
 			t.Errorf("Get calls: got %d, want 1", got)
@@ -312,7 +312,7 @@ func TestCallerCancellationNotRetried(t *testing.T) {
 		m.BlockNext(backendtest.MethodGet, 100)
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 		defer cancel()
-		_, err := s.Find(ctx, "k")
+		_, err := s.ReadStored(ctx, "k")
 		wantCode(t, "Find past the caller's deadline", err, backends.DeadlineExceeded)
 		if got := m.Calls(backendtest.MethodGet); got != 1 {
 			t.Errorf("Get calls: got %d, want 1 (the caller's deadline is not the per-call timeout)", got)
@@ -324,7 +324,7 @@ func TestCallerCancellationNotRetried(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		m.FailNext(backendtest.MethodGet, 5, backendtest.ErrThrottled)
-		_, err := s.Find(ctx, "k")
+		_, err := s.ReadStored(ctx, "k")
 		if err == nil {
 			t.Fatal("Find: got nil error, want one")
 		}
@@ -339,7 +339,7 @@ func TestCallerCancellationNotRetried(t *testing.T) {
 		s, rec := newStore(t, m, nil)
 		rec.waitErr = func(ctx context.Context) error { cancel(); return ctx.Err() }
 		m.FailNext(backendtest.MethodGet, 5, backendtest.ErrThrottled)
-		_, err := s.Find(ctx, "k")
+		_, err := s.ReadStored(ctx, "k")
 		wantCode(t, "Find canceled during backoff", err, backends.Canceled)
 		wantContains(t, "Find canceled during backoff", err, "while retrying")
 		if !errors.Is(err, backendtest.ErrThrottled) {
@@ -364,7 +364,7 @@ func TestUnreachableStoreFailsFast(t *testing.T) {
 	s, rec := newStore(t, m, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = 4 })
 	m.FailNext(backendtest.MethodGet, 1000, refused)
 	m.FailNext(backendtest.MethodPut, 1000, refused)
-	if _, err := s.Find(ctx, "FIRST"); backends.CodeOf(err) != backends.Unavailable {
+	if _, err := s.ReadStored(ctx, "FIRST"); backends.CodeOf(err) != backends.Unavailable {
 		t.Fatalf("first Find: got %v, want Unavailable", err)
 	}
 	if got := m.Calls(backendtest.MethodGet); got != 4 {
@@ -387,8 +387,8 @@ func TestUnreachableStoreFailsFast(t *testing.T) {
 	m2 := backendtest.NewMemStore(backendtest.AllCaps)
 	s2, _ := newStore(t, m2, func(o *backends.StoreOptions) { o.Retry.MaxAttempts = 3 })
 	m2.FailNext(backendtest.MethodGet, 6, backendtest.ErrUnavailable)
-	_, _ = s2.Find(ctx, "A")
-	_, _ = s2.Find(ctx, "B")
+	_, _ = s2.ReadStored(ctx, "A")
+	_, _ = s2.ReadStored(ctx, "B")
 	if got := m2.Calls(backendtest.MethodGet); got != 6 {
 		t.Errorf("two Finds on a store answering 503: %d Get calls, want 3 each", got)
 	}

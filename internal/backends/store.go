@@ -33,9 +33,9 @@ type StoreOptions struct {
 	// Wait waits between retries; nil means a timer under ctx. Tests inject one
 	// that records delays instead of waiting.
 	Wait func(ctx context.Context, d time.Duration) error
-	// Concurrency bounds parallel reads in LookupMany; zero means 16.
+	// Concurrency bounds parallel reads in ReadManyAsGateway; zero means 16.
 	Concurrency int
-	// CacheReads keeps what Find reads for the life of the *Store (one run of
+	// CacheReads keeps what ReadStored reads for the life of the *Store (one run of
 	// the CLI: the provider configures a new one per command), until the run
 	// writes, deletes, rotates or updates that name. Without it only
 	// identical concurrent reads share a store call.
@@ -238,11 +238,12 @@ func (s *Store) CheckWritable() error {
 	return nil
 }
 
-// Lookup is the read of data sources and ephemeral resources: it honours
+// ReadAsGateway reads as the gateway would (LiteLLM's get_secret): the read of
+// data sources and ephemeral resources. It honours
 // access_mode (write_only reads the environment), hosted_keys, the primary
 // secret and the store's environment fallback. name is the object's name as
 // written, fullName the stored name.
-func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, error) {
+func (s *Store) ReadAsGateway(ctx context.Context, name, fullName string) (*Secret, error) {
 	if s.caps.KMS {
 		return s.lookupKMS(ctx, name, fullName)
 	}
@@ -257,7 +258,7 @@ func (s *Store) Lookup(ctx context.Context, name, fullName string) (*Secret, err
 	case !s.settings.Hosted(name, fullName):
 		return s.fromEnv(name, "the name is not in key_management_settings.hosted_keys, so it is read from the process environment")
 	}
-	sec, err := s.Find(ctx, fullName)
+	sec, err := s.ReadStored(ctx, fullName)
 	if CodeOf(err) == NotFound && s.caps.EnvFallback {
 		if v, ok := s.opts.LookupEnv(name); ok {
 			return &Secret{Name: name, Value: []byte(v)}, nil
@@ -293,16 +294,16 @@ func (s *Store) fromEnv(name, why string) (*Secret, error) {
 	return &Secret{Name: name, Value: []byte(v)}, nil
 }
 
-// Find is the read of managed resources (refresh, import, read-back after a
+// ReadStored reads what the store itself holds: the read of managed resources (refresh, import, read-back after a
 // write): from the store, with a deleted-but-recoverable secret treated as
 // missing. Concurrent reads of a name share one store call; with
 // StoreOptions.CacheReads later reads in the run are served from the run's
 // read cache until the run writes, deletes, rotates or updates that name.
-func (s *Store) Find(ctx context.Context, fullName string) (*Secret, error) {
+func (s *Store) ReadStored(ctx context.Context, fullName string) (*Secret, error) {
 	return s.find(ctx, fullName, false)
 }
 
-// find is Find; fresh bypasses the per-run caches (the read cache, the
+// find is ReadStored; fresh bypasses the per-run caches (the read cache, the
 // primary secret's) and leaves them as they are.
 func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret, error) {
 	if s.primary != nil {
@@ -338,10 +339,10 @@ func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret,
 	return sec, nil
 }
 
-// LookupMany reads several names for llmsecret_secrets: one read of the
+// ReadManyAsGateway reads several names for llmsecret_secrets: one read of the
 // primary secret, the store's batch call, or bounded concurrent reads. names
 // and fullNames are parallel slices. The result is keyed by name.
-func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
+func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
 	if len(names) != len(fullNames) {
 		return nil, Errorf(InvalidArgument, "reading secrets in %s: %d names but %d full names", s.Kind(), len(names), len(fullNames))
 	}
@@ -397,7 +398,7 @@ func (s *Store) LookupMany(ctx context.Context, names, fullNames []string) (map[
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			sec, err := s.Lookup(ctx, name, fullNames[i])
+			sec, err := s.ReadAsGateway(ctx, name, fullNames[i])
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

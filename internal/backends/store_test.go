@@ -67,12 +67,12 @@ func TestFindDeletedAndNil(t *testing.T) {
 	if raw, ok := m.Raw("k"); !ok || !raw.Deleted {
 		t.Fatalf("store after soft delete: got %+v, want the secret marked deleted", raw)
 	}
-	_, err := s.Find(ctx, "k")
+	_, err := s.ReadStored(ctx, "k")
 	wantCode(t, "Find of a soft-deleted secret", err, backends.NotFound)
 	wantContains(t, "Find of a soft-deleted secret", err, "deleted (recoverable)")
 
 	nilStore, _ := newStore(t, &nilGetter{m}, nil)
-	_, err = nilStore.Find(ctx, "k")
+	_, err = nilStore.ReadStored(ctx, "k")
 	wantCode(t, "Find on a store that answers nothing", err, backends.Internal)
 }
 
@@ -118,16 +118,16 @@ func TestLookupModes(t *testing.T) {
 			m.ResetCalls()
 			s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings = tc.settings; o.LookupEnv = envOf(env) })
 			for name, want := range tc.want {
-				sec, err := s.Lookup(ctx, name, name)
+				sec, err := s.ReadAsGateway(ctx, name, name)
 				if want == "" {
-					wantCode(t, fmt.Sprintf("Lookup(%s)", name), err, backends.NotFound)
-					wantContains(t, fmt.Sprintf("Lookup(%s)", name), err, name)
+					wantCode(t, fmt.Sprintf("ReadAsGateway(%s)", name), err, backends.NotFound)
+					wantContains(t, fmt.Sprintf("ReadAsGateway(%s)", name), err, name)
 					continue
 				}
 				if err != nil {
-					t.Errorf("Lookup(%s): got %v, want %q", name, err, want)
+					t.Errorf("ReadAsGateway(%s): got %v, want %q", name, err, want)
 				} else if string(sec.Value) != want {
-					t.Errorf("Lookup(%s): got %q, want %q", name, sec.Value, want)
+					t.Errorf("ReadAsGateway(%s): got %q, want %q", name, sec.Value, want)
 				}
 			}
 			if got := m.Calls(backendtest.MethodGet); got != tc.wantGets {
@@ -144,11 +144,11 @@ func TestLookupNotHostedNamesSetting(t *testing.T) {
 		o.Settings.HostedKeys = []string{"X"}
 		o.Settings.AccessMode = backends.WriteOnly
 	})
-	_, err := s.Lookup(ctx, "Y", "Y")
+	_, err := s.ReadAsGateway(ctx, "Y", "Y")
 	wantCode(t, "Lookup with write_only and an unset variable", err, backends.NotFound)
 	wantContains(t, "Lookup with write_only and an unset variable", err, "access_mode", "environment")
 	s2, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.HostedKeys = []string{"X"} })
-	_, err = s2.Lookup(ctx, "Y", "Y")
+	_, err = s2.ReadAsGateway(ctx, "Y", "Y")
 	wantCode(t, "Lookup of a non-hosted name with an unset variable", err, backends.NotFound)
 	wantContains(t, "Lookup of a non-hosted name with an unset variable", err, "hosted_keys")
 }
@@ -251,7 +251,7 @@ func TestDelete(t *testing.T) {
 		if g, w := m.Calls(backendtest.MethodGet), len(rec.Waits()); g != 0 || w != 0 {
 			t.Errorf("reads and waits after the delete: got (%d, %d), want (0, 0)", g, w)
 		}
-		if _, err := s.Find(ctx, "k"); backends.CodeOf(err) != backends.NotFound {
+		if _, err := s.ReadStored(ctx, "k"); backends.CodeOf(err) != backends.NotFound {
 			t.Errorf("Find after Delete: got %v, want NotFound", err)
 		}
 	})
@@ -464,13 +464,13 @@ func TestLookupMany(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
 		seed(t, m, "A", "B", "C")
 		s, _ := newStore(t, m.Batch(), nil)
-		got, err := s.LookupMany(ctx, []string{"A", "B", "C"}, []string{"A", "B", "C"})
+		got, err := s.ReadManyAsGateway(ctx, []string{"A", "B", "C"}, []string{"A", "B", "C"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []string{"A", "B", "C"} {
 			if string(got[n].Value) != "value of "+n {
-				t.Errorf("LookupMany[%s]: got %q", n, got[n].Value)
+				t.Errorf("ReadManyAsGateway[%s]: got %q", n, got[n].Value)
 			}
 		}
 		if b, g := m.Calls(backendtest.MethodGetBatch), m.Calls(backendtest.MethodGet); b != 1 || g != 0 {
@@ -484,16 +484,16 @@ func TestLookupMany(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, _ := newStore(t, m.Batch(), func(o *backends.StoreOptions) { o.LookupEnv = envOf(map[string]string{"ENV": "from-env"}) })
-		got, err := s.LookupMany(ctx, []string{"A", "ENV"}, []string{"A", "ENV"})
+		got, err := s.ReadManyAsGateway(ctx, []string{"A", "ENV"}, []string{"A", "ENV"})
 		if err != nil {
-			t.Fatalf("LookupMany with an env fallback: %v", err)
+			t.Fatalf("ReadManyAsGateway with an env fallback: %v", err)
 		}
 		if string(got["ENV"].Value) != "from-env" {
-			t.Errorf("LookupMany[ENV]: got %q, want from-env", got["ENV"].Value)
+			t.Errorf("ReadManyAsGateway[ENV]: got %q, want from-env", got["ENV"].Value)
 		}
-		_, err = s.LookupMany(ctx, []string{"A", "SOFT"}, []string{"A", "SOFT"})
-		wantCode(t, "LookupMany with a soft-deleted name", err, backends.NotFound)
-		wantContains(t, "LookupMany with a soft-deleted name", err, "SOFT")
+		_, err = s.ReadManyAsGateway(ctx, []string{"A", "SOFT"}, []string{"A", "SOFT"})
+		wantCode(t, "ReadManyAsGateway with a soft-deleted name", err, backends.NotFound)
+		wantContains(t, "ReadManyAsGateway with a soft-deleted name", err, "SOFT")
 	})
 	t.Run("BatchSkipsNonHosted", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
@@ -502,20 +502,20 @@ func TestLookupMany(t *testing.T) {
 			o.Settings.HostedKeys = []string{"A"}
 			o.LookupEnv = envOf(map[string]string{"B": "b-env"})
 		})
-		got, err := s.LookupMany(ctx, []string{"A", "B"}, []string{"A", "B"})
+		got, err := s.ReadManyAsGateway(ctx, []string{"A", "B"}, []string{"A", "B"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if string(got["A"].Value) != "value of A" || string(got["B"].Value) != "b-env" {
-			t.Errorf("LookupMany: got A=%q B=%q, want the store's A and the environment's B", got["A"].Value, got["B"].Value)
+			t.Errorf("ReadManyAsGateway: got A=%q B=%q, want the store's A and the environment's B", got["A"].Value, got["B"].Value)
 		}
 		ws, _ := newStore(t, m.Batch(), func(o *backends.StoreOptions) {
 			o.Settings.AccessMode = backends.WriteOnly
 			o.LookupEnv = envOf(map[string]string{"A": "a-env"})
 		})
 		m.ResetCalls()
-		if got, err := ws.LookupMany(ctx, []string{"A"}, []string{"A"}); err != nil || string(got["A"].Value) != "a-env" {
-			t.Errorf("LookupMany with write_only: got (%v, %v), want a-env", got, err)
+		if got, err := ws.ReadManyAsGateway(ctx, []string{"A"}, []string{"A"}); err != nil || string(got["A"].Value) != "a-env" {
+			t.Errorf("ReadManyAsGateway with write_only: got (%v, %v), want a-env", got, err)
 		}
 		if n := m.Calls(backendtest.MethodGetBatch) + m.Calls(backendtest.MethodGet); n != 0 {
 			t.Errorf("store calls with write_only: got %d, want 0", n)
@@ -526,8 +526,8 @@ func TestLookupMany(t *testing.T) {
 		seed(t, m, "A")
 		s, _ := newStore(t, m.Batch(), nil)
 		m.FailNext(backendtest.MethodGetBatch, 10, backendtest.ErrDenied)
-		_, err := s.LookupMany(ctx, []string{"A"}, []string{"A"})
-		wantCode(t, "LookupMany with a failing batch", err, backends.PermissionDenied)
+		_, err := s.ReadManyAsGateway(ctx, []string{"A"}, []string{"A"})
+		wantCode(t, "ReadManyAsGateway with a failing batch", err, backends.PermissionDenied)
 	})
 	t.Run("BoundedConcurrency", func(t *testing.T) {
 		m := backendtest.NewMemStore(backendtest.AllCaps)
@@ -538,12 +538,12 @@ func TestLookupMany(t *testing.T) {
 		seed(t, m, names...)
 		c := &concurrencyMeter{Backend: m}
 		s, _ := newStore(t, c, func(o *backends.StoreOptions) { o.Concurrency = 3 })
-		got, err := s.LookupMany(ctx, names, names)
+		got, err := s.ReadManyAsGateway(ctx, names, names)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != len(names) {
-			t.Errorf("LookupMany: got %d results, want %d", len(got), len(names))
+			t.Errorf("ReadManyAsGateway: got %d results, want %d", len(got), len(names))
 		}
 		if peak := c.max.Load(); peak > 3 || peak < 1 {
 			t.Errorf("concurrent Gets: got at most %d, want between 1 and 3", peak)
@@ -554,24 +554,24 @@ func TestLookupMany(t *testing.T) {
 		seed(t, m, "litellm/A")
 		s, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.StoreVirtualKeys = true })
 		full := s.Settings().FullName("A", nil, true)
-		got, err := s.LookupMany(ctx, []string{"A"}, []string{full})
+		got, err := s.ReadManyAsGateway(ctx, []string{"A"}, []string{full})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if sec, ok := got["A"]; !ok || string(sec.Value) != "value of litellm/A" {
-			t.Errorf("LookupMany keyed by name: got %v, want A -> value of litellm/A", got)
+			t.Errorf("ReadManyAsGateway keyed by name: got %v, want A -> value of litellm/A", got)
 		}
 	})
 	t.Run("LengthMismatch", func(t *testing.T) {
 		s, _ := newStore(t, backendtest.NewMemStore(backendtest.AllCaps), nil)
-		_, err := s.LookupMany(ctx, []string{"A", "B"}, []string{"A"})
-		wantCode(t, "LookupMany with unequal slices", err, backends.InvalidArgument)
+		_, err := s.ReadManyAsGateway(ctx, []string{"A", "B"}, []string{"A"})
+		wantCode(t, "ReadManyAsGateway with unequal slices", err, backends.InvalidArgument)
 	})
 	t.Run("Empty", func(t *testing.T) {
 		s, _ := newStore(t, backendtest.NewMemStore(backendtest.AllCaps), nil)
-		got, err := s.LookupMany(ctx, nil, nil)
+		got, err := s.ReadManyAsGateway(ctx, nil, nil)
 		if err != nil || len(got) != 0 {
-			t.Errorf("LookupMany(nothing): got (%v, %v), want an empty map", got, err)
+			t.Errorf("ReadManyAsGateway(nothing): got (%v, %v), want an empty map", got, err)
 		}
 	})
 }
@@ -615,10 +615,10 @@ func TestClose(t *testing.T) {
 	}
 	m.ResetCalls()
 	ops := map[string]func() error{
-		"Find":   func() error { _, err := s.Find(ctx, "k"); return err },
-		"Lookup": func() error { _, err := s.Lookup(ctx, "k", "k"); return err },
-		"LookupMany": func() error {
-			_, err := s.LookupMany(ctx, []string{"k"}, []string{"k"})
+		"Find":   func() error { _, err := s.ReadStored(ctx, "k"); return err },
+		"Lookup": func() error { _, err := s.ReadAsGateway(ctx, "k", "k"); return err },
+		"ReadManyAsGateway": func() error {
+			_, err := s.ReadManyAsGateway(ctx, []string{"k"}, []string{"k"})
 			return err
 		},
 		"Write": func() error {
@@ -652,13 +652,13 @@ func TestClosePrimaryCached(t *testing.T) {
 	if _, err := s.Write(ctx, backends.WriteRequest{Name: "A", Value: []byte("v")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Lookup(ctx, "A", "A"); err != nil { // warm the cache
+	if _, err := s.ReadAsGateway(ctx, "A", "A"); err != nil { // warm the cache
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Lookup(ctx, "A", "A")
+	_, err := s.ReadAsGateway(ctx, "A", "A")
 	wantCode(t, "Lookup of a cached primary field after Close", err, backends.FailedPrecondition)
 	_, err = s.Write(ctx, backends.WriteRequest{Name: "B", Value: []byte("v")})
 	wantCode(t, "Write of a primary field after Close", err, backends.FailedPrecondition)
@@ -707,8 +707,8 @@ func TestPrimarySecret(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
-				if sec, err := s.Lookup(ctx, "A", "A"); err != nil || string(sec.Value) != "a" {
-					t.Errorf("Lookup(A): got (%v, %v), want a", sec, err)
+				if sec, err := s.ReadAsGateway(ctx, "A", "A"); err != nil || string(sec.Value) != "a" {
+					t.Errorf("ReadAsGateway(A): got (%v, %v), want a", sec, err)
 				}
 			})
 		}
@@ -735,9 +735,9 @@ func TestPrimarySecret(t *testing.T) {
 		if want := map[string]string{"A": "a", "B": "b", "C": "c", "D": "d"}; !maps.Equal(fields, want) {
 			t.Errorf("primary object: got %v, want %v", fields, want)
 		}
-		sec, err := s.Find(ctx, "C")
+		sec, err := s.ReadStored(ctx, "C")
 		if err != nil || string(sec.Value) != "c" {
-			t.Errorf("Find(C) after the write: got (%v, %v), want c", sec, err)
+			t.Errorf("ReadStored(C) after the write: got (%v, %v), want c", sec, err)
 		}
 	})
 	t.Run("DeleteAbsentCreatesNothing", func(t *testing.T) {
@@ -773,7 +773,7 @@ func TestPrimarySecret(t *testing.T) {
 		_, err := s.Write(ctx, backends.WriteRequest{Name: "B", Value: []byte("b")})
 		wantCode(t, "Write whose store write fails", err, backends.InvalidArgument)
 		m.ResetCalls()
-		_, err = s.Lookup(ctx, "B", "B")
+		_, err = s.ReadAsGateway(ctx, "B", "B")
 		wantCode(t, "Lookup of the field whose write failed", err, backends.NotFound)
 		if n := m.Calls(backendtest.MethodGet); n != 1 {
 			t.Errorf("Get calls after a failed write: got %d, want 1 (the cache is dropped)", n)
@@ -788,7 +788,7 @@ func TestPrimarySecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, _ := newStore(t, m, primary)
-		_, err := s.Lookup(ctx, "A", "A")
+		_, err := s.ReadAsGateway(ctx, "A", "A")
 		wantCode(t, "Lookup in a soft-deleted primary secret", err, backends.NotFound)
 	})
 	t.Run("ReadErrorNotCached", func(t *testing.T) {
@@ -798,9 +798,9 @@ func TestPrimarySecret(t *testing.T) {
 		}
 		s, _ := newStore(t, m, primary)
 		m.FailNext(backendtest.MethodGet, 1, backendtest.ErrDenied)
-		_, err := s.Lookup(ctx, "A", "A")
+		_, err := s.ReadAsGateway(ctx, "A", "A")
 		wantCode(t, "Lookup with a denied read", err, backends.PermissionDenied)
-		if sec, err := s.Lookup(ctx, "A", "A"); err != nil || string(sec.Value) != "a" {
+		if sec, err := s.ReadAsGateway(ctx, "A", "A"); err != nil || string(sec.Value) != "a" {
 			t.Errorf("Lookup after the denied read: got (%v, %v), want a", sec, err)
 		}
 	})
@@ -815,7 +815,7 @@ func TestPrimarySecret(t *testing.T) {
 		s, _ := newStore(t, g, primary)
 		done := make(chan error)
 		go func() {
-			_, err := s.Lookup(ctx, "A", "A") // reads {"A"}, then waits at the gate
+			_, err := s.ReadAsGateway(ctx, "A", "A") // reads {"A"}, then waits at the gate
 			done <- err
 		}()
 		<-g.read
@@ -824,11 +824,11 @@ func TestPrimarySecret(t *testing.T) {
 		}
 		close(g.release)
 		if err := <-done; err != nil {
-			t.Fatalf("Lookup(A): %v", err)
+			t.Fatalf("ReadAsGateway(A): %v", err)
 		}
-		sec, err := s.Lookup(ctx, "B", "B")
+		sec, err := s.ReadAsGateway(ctx, "B", "B")
 		if err != nil || string(sec.Value) != "b" {
-			t.Errorf("Lookup(B) after writing it: got (%v, %v), want b", sec, err)
+			t.Errorf("ReadAsGateway(B) after writing it: got (%v, %v), want b", sec, err)
 		}
 	})
 }
@@ -908,7 +908,7 @@ func TestErrorsNeverContainValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		ps, _ := newStore(t, m, func(o *backends.StoreOptions) { o.Settings.PrimarySecretName = name })
-		_, err := ps.Lookup(ctx, "A", "A")
+		_, err := ps.ReadAsGateway(ctx, "A", "A")
 		collect("Lookup in a malformed primary", err)
 		if i < 4 {
 			_, err = ps.Write(ctx, backends.WriteRequest{Name: "B", Value: value})

@@ -234,7 +234,7 @@ provider "llmsecret" {
 `, srv.Addr, srv.RootToken)
 	a.run(t)
 	for _, name := range a.names[:min(5, len(a.names))] {
-		sec, err := s.Find(ctx, name)
+		sec, err := s.ReadStored(ctx, name)
 		if err != nil || string(sec.Value) != a.values[name] || sec.Version != "1" {
 			t.Fatalf("after adoption %s is not the seeded version 1 (err %v): adoption must not write", name, err)
 		}

@@ -266,7 +266,7 @@ func seed(t *testing.T, envFile, name, value string) {
 // storedValue reads name back from the dotenv file; ok is false if missing.
 func storedValue(t *testing.T, envFile, name string) (string, bool) {
 	t.Helper()
-	sec, err := localStore(t, envFile).Find(t.Context(), name)
+	sec, err := localStore(t, envFile).ReadStored(t.Context(), name)
 	if backends.CodeOf(err) == backends.NotFound {
 		return "", false
 	}

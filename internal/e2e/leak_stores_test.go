@@ -170,7 +170,7 @@ func TestLeak_everyStore(t *testing.T) {
 			}
 			if !tg.KMS {
 				for name, want := range map[string]secret{"LEAK-WO": wo, "LEAK-PLAIN": plain, "LEAK-EPH-COPY": eph} {
-					sec, err := direct.Find(t.Context(), tg.Stored(t, name))
+					sec, err := direct.ReadStored(t.Context(), tg.Stored(t, name))
 					if err != nil || string(sec.Value) != want.value {
 						t.Errorf("after apply, %s does not hold the %s value (%v)", name, want.label, err)
 					}

@@ -244,7 +244,7 @@ func TestLeak_traceLogs(t *testing.T) {
 		}
 	}
 	primaryStore := aws.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: "LEAK_PRIMARY"}})
-	if got, err := primaryStore.Find(t.Context(), "LEAK_PRIMARY_FIELD"); err != nil || string(got.Value) != primary.value {
+	if got, err := primaryStore.ReadStored(t.Context(), "LEAK_PRIMARY_FIELD"); err != nil || string(got.Value) != primary.value {
 		t.Errorf("after apply, field LEAK_PRIMARY_FIELD of primary secret LEAK_PRIMARY is not the primary_field value (err: %v)", err)
 	}
 	// Proof the state scan can fail: value (sensitive) is in state by design,

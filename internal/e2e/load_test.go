@@ -118,7 +118,7 @@ func compareAll(t *testing.T, s *backends.Store, values map[string]string) (veri
 	t.Helper()
 	lost, wrong := 0, 0
 	for name, want := range values {
-		sec, err := s.Find(t.Context(), name)
+		sec, err := s.ReadStored(t.Context(), name)
 		switch {
 		case err != nil:
 			lost++
@@ -190,7 +190,7 @@ func TestLoad_awsPrimarySecret(t *testing.T) {
 
 	s := tg.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary}})
 	verified := compareAll(t, s, values)
-	raw, err := tg.Open(t, true, nil).Find(t.Context(), primary)
+	raw, err := tg.Open(t, true, nil).ReadStored(t.Context(), primary)
 	if err != nil {
 		t.Fatal(err)
 	}

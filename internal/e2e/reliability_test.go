@@ -134,7 +134,7 @@ func held(t *testing.T, tg *reliability.Target, primary string, candidates []str
 	s := tg.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary}})
 	var out []string
 	for _, c := range candidates {
-		_, err := s.Find(t.Context(), c)
+		_, err := s.ReadStored(t.Context(), c)
 		switch backends.CodeOf(err) {
 		case backends.OK:
 			out = append(out, c)
@@ -307,7 +307,7 @@ func checkHeld(t *testing.T, tg *reliability.Target, primary string, values, sto
 	t.Helper()
 	s := tg.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary}})
 	for _, n := range slices.Sorted(maps.Keys(values)) {
-		sec, err := s.Find(t.Context(), stored[n])
+		sec, err := s.ReadStored(t.Context(), stored[n])
 		if err != nil {
 			t.Errorf("%s: %v", n, err)
 			continue

@@ -88,7 +88,7 @@ func localStore(t *testing.T, path string) *backends.Store {
 // when it is missing.
 func storedValue(t *testing.T, path, fullName string) string {
 	t.Helper()
-	sec, err := localStore(t, path).Find(context.Background(), fullName)
+	sec, err := localStore(t, path).ReadStored(context.Background(), fullName)
 	if err != nil {
 		t.Fatalf("reading %s from %s: %v", fullName, path, err)
 	}
@@ -98,7 +98,7 @@ func storedValue(t *testing.T, path, fullName string) string {
 // checkStored is a TestCheckFunc asserting the store holds want under fullName.
 func checkStored(t *testing.T, path, fullName, want string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		sec, err := localStore(t, path).Find(context.Background(), fullName)
+		sec, err := localStore(t, path).ReadStored(context.Background(), fullName)
 		if err != nil {
 			return fmt.Errorf("store: reading %s: %w", fullName, err)
 		}
@@ -112,7 +112,7 @@ func checkStored(t *testing.T, path, fullName, want string) resource.TestCheckFu
 // checkAbsent is a TestCheckFunc asserting the store does not hold fullName.
 func checkAbsent(t *testing.T, path, fullName string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, err := localStore(t, path).Find(context.Background(), fullName)
+		_, err := localStore(t, path).ReadStored(context.Background(), fullName)
 		if backends.CodeOf(err) != backends.NotFound {
 			return fmt.Errorf("store: %s: got %v, want NotFound", fullName, err)
 		}
@@ -253,7 +253,7 @@ const testPrimarySecret = "litellm-keys"
 // primaryFields returns the fields of the JSON object s holds under
 // primary (the primary secret, read as the raw stored value).
 func primaryFields(s *backends.Store, primary string) (map[string]string, error) {
-	sec, err := s.Find(context.Background(), primary)
+	sec, err := s.ReadStored(context.Background(), primary)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading primary secret %s: %w", primary, err)
 	}

@@ -120,7 +120,7 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 		// aws_kms/ prefix, a plaintext it reads as a boolean): say so.
 		wctx, warnings := backends.WithWarnings(ctx)
 		if m.Ciphertext.IsNull() {
-			sec, err = store.Lookup(wctx, name, full)
+			sec, err = store.ReadAsGateway(wctx, name, full)
 		} else {
 			sec, err = store.Decrypt(wctx, name, m.Ciphertext.ValueString())
 		}
@@ -128,7 +128,7 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 	case !m.Ciphertext.IsNull():
 		err = backends.Errorf(backends.InvalidArgument, "ciphertext is only for KMS stores (aws_kms, google_kms); the %s store reads secrets by name", store.Kind())
 	default:
-		sec, err = store.Lookup(ctx, name, full)
+		sec, err = store.ReadAsGateway(ctx, name, full)
 	}
 	if err != nil {
 		summary := fmt.Sprintf("reading secret (%s) in %s", full, store.Kind())

@@ -190,7 +190,7 @@ func (p storedPath) read(ctx context.Context, req resource.ReadRequest, resp *re
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
-	sec, err := p.store.Find(ctx, full)
+	sec, err := p.store.ReadStored(ctx, full)
 	if backends.CodeOf(err) == backends.NotFound {
 		resp.Diagnostics.AddWarning("Secret not found",
 			fmt.Sprintf("secret (%s) is no longer in the %s store; removing it from state so the next apply creates it again", full, p.store.Kind()))

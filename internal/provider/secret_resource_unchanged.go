@@ -30,7 +30,7 @@ func (p storedPath) checkUnchanged(ctx context.Context, state *SecretResourceMod
 		return diags
 	}
 	summary := fmt.Sprintf("updating secret (%s) in %s", full, p.store.Kind())
-	sec, err := p.store.FindFresh(ctx, full)
+	sec, err := p.store.ReadStoredFresh(ctx, full)
 	switch {
 	case backends.CodeOf(err) == backends.NotFound:
 		return diags

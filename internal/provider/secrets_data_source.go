@@ -112,7 +112,7 @@ func (d *SecretsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	// A store's warnings (AWS: the batch read was refused, so secrets are
 	// read one at a time) reach the user as warning diagnostics.
 	wctx, warnings := backends.WithWarnings(ctx)
-	got, err := d.store.LookupMany(wctx, names, fulls)
+	got, err := d.store.ReadManyAsGateway(wctx, names, fulls)
 	addWarnings(&resp.Diagnostics, warnings)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("reading %d secrets in %s", len(names), d.store.Kind()), err.Error())

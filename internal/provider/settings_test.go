@@ -475,7 +475,7 @@ func TestAccSettings_primarySecretName(t *testing.T) {
 	noFieldSecrets := func(*terraform.State) error {
 		s := open()
 		for _, n := range []string{a.name, b.name, c.name, c2.name} {
-			if _, err := s.Find(context.Background(), n); backends.CodeOf(err) != backends.NotFound {
+			if _, err := s.ReadStored(context.Background(), n); backends.CodeOf(err) != backends.NotFound {
 				return fmt.Errorf("store: %s exists as a secret of its own (err %v); want it only as a field of %s", n, err, testPrimarySecret)
 			}
 		}

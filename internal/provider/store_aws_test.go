@@ -106,7 +106,7 @@ func smBackend(t *testing.T, endpoint, region string) (backends.Backend, *backen
 func checkSM(t *testing.T, endpoint, name, want, wantDesc string, wantTags map[string]string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		_, s := smBackend(t, endpoint, awstest.Region)
-		sec, err := s.Find(context.Background(), name)
+		sec, err := s.ReadStored(context.Background(), name)
 		if err != nil {
 			return fmt.Errorf("store: reading %s: %w", name, err)
 		}

@@ -69,7 +69,7 @@ func customStore(t *testing.T, opts custom.Options) *backends.Store {
 
 func checkCustomStored(s *backends.Store, name, want string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		sec, err := s.Find(context.Background(), name)
+		sec, err := s.ReadStored(context.Background(), name)
 		if err != nil {
 			return fmt.Errorf("store: reading %s: %w", name, err)
 		}
@@ -82,7 +82,7 @@ func checkCustomStored(s *backends.Store, name, want string) resource.TestCheckF
 
 func checkCustomAbsent(s *backends.Store, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, err := s.Find(context.Background(), name)
+		_, err := s.ReadStored(context.Background(), name)
 		if backends.CodeOf(err) != backends.NotFound {
 			return fmt.Errorf("store: %s: got %v, want NotFound", name, err)
 		}

@@ -184,7 +184,7 @@ func TestAccSecretResource_timeouts(t *testing.T) {
 // storedOK reads fullName from the dotenv file; ok is false when missing.
 func storedOK(t *testing.T, path, fullName string) (string, bool) {
 	t.Helper()
-	sec, err := localStore(t, path).Find(context.Background(), fullName)
+	sec, err := localStore(t, path).ReadStored(context.Background(), fullName)
 	if err != nil {
 		return "", false
 	}

@@ -164,12 +164,12 @@ func TestLiteLLMForms(t *testing.T) {
 	// From the environment: the variable called name, else LiteLLM's
 	// start-up variable LITELLM_SECRET_AWS_KMS_<name>.
 	f.env["ANTHROPIC_API_KEY"] = ct
-	sec, err := f.s.Lookup(f.ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+	sec, err := f.s.ReadAsGateway(f.ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
 	if err != nil || string(sec.Value) != "sk-ant-123" {
 		t.Errorf("Lookup from the environment: got %v, %v", sec, err)
 	}
 	f.env["LITELLM_SECRET_AWS_KMS_STARTUP_KEY"] = "aws_kms/" + ct
-	sec, err = f.s.Lookup(f.ctx, "STARTUP_KEY", "STARTUP_KEY")
+	sec, err = f.s.ReadAsGateway(f.ctx, "STARTUP_KEY", "STARTUP_KEY")
 	if err != nil || string(sec.Value) != "sk-ant-123" {
 		t.Errorf("Lookup from LITELLM_SECRET_AWS_KMS_STARTUP_KEY: got %v, %v", sec, err)
 	}
@@ -197,7 +197,7 @@ func TestHostedKeysAndWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sec, err := s.Lookup(context.Background(), "PLAIN_KEY", "PLAIN_KEY")
+		sec, err := s.ReadAsGateway(context.Background(), "PLAIN_KEY", "PLAIN_KEY")
 		if err != nil || string(sec.Value) != "sk-plain" {
 			t.Errorf("%s: got %v, %v; want the variable undecrypted", label, sec, err)
 		}

@@ -92,9 +92,9 @@ func (f *fixture) write(req backends.WriteRequest) string {
 
 func (f *fixture) find(name string) *backends.Secret {
 	f.t.Helper()
-	sec, err := f.s.Find(f.ctx, name)
+	sec, err := f.s.ReadStored(f.ctx, name)
 	if err != nil {
-		f.t.Fatalf("Find(%s): %v", name, err)
+		f.t.Fatalf("ReadStored(%s): %v", name, err)
 	}
 	return sec
 }
@@ -154,7 +154,7 @@ func TestScheduledForDeletionRecreate(t *testing.T) {
 	if err != nil || !sec.Deleted {
 		t.Fatalf("Get of a secret scheduled for deletion: got %v, %v; want Deleted", sec, err)
 	}
-	_, err = f.s.Find(f.ctx, name)
+	_, err = f.s.ReadStored(f.ctx, name)
 	wantCode(t, "Find of a secret scheduled for deletion", err, backends.NotFound)
 
 	// Re-creating restores it, with the new value, description and tags.
@@ -334,27 +334,27 @@ func TestBatchRead45(t *testing.T) {
 	}
 	for _, n := range names {
 		if sec, ok := got[n]; !ok || string(sec.Value) != "value-"+n || sec.Version == "" {
-			t.Errorf("LookupMany[%s]: got %v, want its value and version", n, sec)
+			t.Errorf("ReadManyAsGateway[%s]: got %v, want its value and version", n, sec)
 		}
 	}
 
 	// A missing name is read alone and reported, naming it.
 	missing := f.name("batch-missing")
-	_, err := f.s.LookupMany(f.ctx, append(slices.Clone(names[:3]), missing), append(slices.Clone(names[:3]), missing))
-	wantCode(t, "LookupMany with a missing name", err, backends.NotFound)
+	_, err := f.s.ReadManyAsGateway(f.ctx, append(slices.Clone(names[:3]), missing), append(slices.Clone(names[:3]), missing))
+	wantCode(t, "ReadManyAsGateway with a missing name", err, backends.NotFound)
 	if err != nil && !strings.Contains(err.Error(), missing) {
-		t.Errorf("LookupMany with a missing name: message %q does not name %s", err, missing)
+		t.Errorf("ReadManyAsGateway with a missing name: message %q does not name %s", err, missing)
 	}
 }
 
-// batchRead reads names with LookupMany and checks it took ceil(n/20)
+// batchRead reads names with ReadManyAsGateway and checks it took ceil(n/20)
 // BatchGetSecretValue calls and nothing else.
 func (f *fixture) batchRead(names []string) map[string]*backends.Secret {
 	f.t.Helper()
 	f.proxy.Reset()
-	got, err := f.s.LookupMany(f.ctx, names, names)
+	got, err := f.s.ReadManyAsGateway(f.ctx, names, names)
 	if err != nil {
-		f.t.Fatalf("LookupMany(%d names): %v", len(names), err)
+		f.t.Fatalf("ReadManyAsGateway(%d names): %v", len(names), err)
 	}
 	if n, want := f.proxy.Calls("BatchGetSecretValue"), (len(names)+awssm.BatchSize-1)/awssm.BatchSize; n != want {
 		f.t.Errorf("BatchGetSecretValue calls for %d names: got %d, want %d (%d names a call)", len(names), n, want, awssm.BatchSize)
@@ -389,7 +389,7 @@ func TestBatchRead1000(t *testing.T) {
 	got := f.batchRead(names)
 	for _, n := range names {
 		if sec, ok := got[n]; !ok || string(sec.Value) != "value-"+n {
-			t.Fatalf("LookupMany[%s]: got %v, want its value", n, sec)
+			t.Fatalf("ReadManyAsGateway[%s]: got %v, want its value", n, sec)
 		}
 	}
 }
@@ -402,12 +402,12 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	f.proxy.Inject(awstest.Fault{Op: "BatchGetSecretValue", Times: -1, Status: http.StatusBadRequest, Code: "AccessDeniedException",
 		Message: "not authorized to perform: secretsmanager:BatchGetSecretValue"})
 	f.proxy.Reset()
-	got, err := f.s.LookupMany(f.ctx, []string{a, b}, []string{a, b})
+	got, err := f.s.ReadManyAsGateway(f.ctx, []string{a, b}, []string{a, b})
 	if err != nil {
-		t.Fatalf("LookupMany with BatchGetSecretValue denied: %v", err)
+		t.Fatalf("ReadManyAsGateway with BatchGetSecretValue denied: %v", err)
 	}
 	if string(got[a].Value) != "va" || string(got[b].Value) != "vb" {
-		t.Errorf("LookupMany with BatchGetSecretValue denied: got %v", got)
+		t.Errorf("ReadManyAsGateway with BatchGetSecretValue denied: got %v", got)
 	}
 	if n := f.proxy.Calls("GetSecretValue"); n != 2 {
 		t.Errorf("GetSecretValue calls after the batch call was denied: got %d, want 2", n)
@@ -453,7 +453,7 @@ func TestNameRules(t *testing.T) {
 	f.proxy.Reset()
 	_, err := f.s.Write(f.ctx, backends.WriteRequest{Name: "a?b=1", Value: []byte("v")})
 	wantCode(t, "Write of a refused name", err, backends.InvalidArgument)
-	_, err = f.s.Lookup(f.ctx, "a: b", "a: b")
+	_, err = f.s.ReadAsGateway(f.ctx, "a: b", "a: b")
 	wantCode(t, "Lookup of a refused name", err, backends.InvalidArgument)
 	if ops := f.proxy.Ops(); len(ops) != 0 {
 		t.Errorf("calls for refused names: %v, want none", ops)
@@ -497,7 +497,7 @@ func TestThrottlingAndServerErrorsRetried(t *testing.T) {
 
 	// A permanent fault is reported clearly, after the layer's budget.
 	f.proxy.Inject(awstest.Throttle("DescribeSecret", -1))
-	_, err := f.s.Find(f.ctx, name)
+	_, err := f.s.ReadStored(f.ctx, name)
 	wantCode(t, "Find with permanent throttling", err, backends.Throttled)
 	for _, want := range []string{"gave up after 8 attempts", "ThrottlingException", "Rate exceeded", name} {
 		if err != nil && !strings.Contains(err.Error(), want) {
@@ -506,7 +506,7 @@ func TestThrottlingAndServerErrorsRetried(t *testing.T) {
 	}
 	f.proxy.Clear()
 	f.proxy.Inject(awstest.ServerError("DescribeSecret", -1))
-	_, err = f.s.Find(f.ctx, name)
+	_, err = f.s.ReadStored(f.ctx, name)
 	wantCode(t, "Find with a permanent 500", err, backends.Unavailable)
 	if err != nil && !strings.Contains(err.Error(), "StatusCode: 500") {
 		t.Errorf("permanent 500: message %q lacks the status", err)
@@ -526,7 +526,7 @@ func TestSDKRetriesOff(t *testing.T) {
 		f.proxy.Clear()
 		f.proxy.Reset()
 		f.proxy.Inject(fault)
-		_, err := s.Find(f.ctx, f.name("x"))
+		_, err := s.ReadStored(f.ctx, f.name("x"))
 		if err == nil {
 			t.Fatalf("Find with %s: got nil error", fault.Code)
 		}
@@ -653,7 +653,7 @@ func TestCredentialsFailure(t *testing.T) {
 		o.AWS.RoleARN = "arn:aws:iam::123456789012:role/denied"
 		o.AWS.STSEndpoint = sts.URL
 	})
-	_, err := f.s.Find(f.ctx, f.name("x"))
+	_, err := f.s.ReadStored(f.ctx, f.name("x"))
 	wantCode(t, "Find when AssumeRole is denied", err, backends.PermissionDenied)
 	if err != nil && !strings.Contains(err.Error(), "no usable AWS credentials for aws_secret_manager") {
 		t.Errorf("message %q does not say credentials failed", err)
@@ -779,11 +779,11 @@ func TestEnvOnlyNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sec, err := s.Lookup(context.Background(), "AWS_REGION_NAME", "AWS_REGION_NAME")
+		sec, err := s.ReadAsGateway(context.Background(), "AWS_REGION_NAME", "AWS_REGION_NAME")
 		if err != nil || string(sec.Value) != "eu-west-3" {
 			t.Errorf("primary %q: Lookup(AWS_REGION_NAME): got %v, %v; want the environment's value", primary, sec, err)
 		}
-		_, err = s.Lookup(context.Background(), "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
+		_, err = s.ReadAsGateway(context.Background(), "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
 		if backends.CodeOf(err) != backends.NotFound || !strings.Contains(err.Error(), "never asks Secrets Manager") {
 			t.Errorf("primary %q: Lookup(unset AWS_SECRET_ACCESS_KEY): got %v, want NotFound saying LiteLLM reads the environment", primary, err)
 		}
@@ -800,12 +800,12 @@ func TestSecretBinaryIsNoValue(t *testing.T) {
 	if _, err := f.sm.CreateSecret(f.ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretBinary: []byte("sk-binary")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.s.Find(f.ctx, name)
+	_, err := f.s.ReadStored(f.ctx, name)
 	if backends.CodeOf(err) != backends.FailedPrecondition || !strings.Contains(err.Error(), "SecretBinary") {
-		t.Errorf("Find(binary): got %v, want FailedPrecondition naming SecretBinary", err)
+		t.Errorf("ReadStored(binary): got %v, want FailedPrecondition naming SecretBinary", err)
 	}
-	_, err = f.s.LookupMany(f.ctx, []string{name}, []string{name})
+	_, err = f.s.ReadManyAsGateway(f.ctx, []string{name}, []string{name})
 	if backends.CodeOf(err) != backends.FailedPrecondition {
-		t.Errorf("LookupMany(binary): got %v, want FailedPrecondition", err)
+		t.Errorf("ReadManyAsGateway(binary): got %v, want FailedPrecondition", err)
 	}
 }

@@ -18,8 +18,8 @@ var kumoSkips = map[string]string{
 // kumoPartial are the cases kumo runs with a part of the store's path
 // replaced; the run logs them.
 var kumoPartial = map[string]string{
-	"Metadata":   "no TagResource/UntagResource (InvalidAction): UpdateMetadata answers Unsupported, so only description and tags set by CreateSecret are checked",
-	"LookupMany": "no BatchGetSecretValue (InvalidAction): GetBatch falls back to one GetSecretValue per name",
+	"Metadata":          "no TagResource/UntagResource (InvalidAction): UpdateMetadata answers Unsupported, so only description and tags set by CreateSecret are checked",
+	"ReadManyAsGateway": "no BatchGetSecretValue (InvalidAction): GetBatch falls back to one GetSecretValue per name",
 }
 
 // startKumo starts kumo, a second, independent AWS emulator, in process.

@@ -167,7 +167,7 @@ func TestMetadataAndVersions(t *testing.T) {
 	if ct != "second" || len(tags) != 0 {
 		t.Errorf("after UpdateMetadata: content type %q, tags %v; want %q and no tags", ct, tags, "second")
 	}
-	sec, err := s.Find(ctx, "META-KEY")
+	sec, err := s.ReadStored(ctx, "META-KEY")
 	if err != nil || sec.Version != v1 || string(sec.Value) != "one" || sec.Description != "second" {
 		t.Errorf("Find after UpdateMetadata: %v, %v; want version %s, value one, description second", sec, err, v1)
 	}
@@ -223,7 +223,7 @@ func TestRecoverOnCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.SoftDelete("RECOVER-ME")
-	if _, err := s.Find(ctx, "RECOVER-ME"); backends.CodeOf(err) != backends.NotFound {
+	if _, err := s.ReadStored(ctx, "RECOVER-ME"); backends.CodeOf(err) != backends.NotFound {
 		t.Errorf("Find of a soft-deleted secret: got %v, want NotFound", err)
 	}
 	v, err := s.Write(ctx, backends.WriteRequest{Name: "RECOVER-ME", Value: []byte("new")})
@@ -233,7 +233,7 @@ func TestRecoverOnCreate(t *testing.T) {
 	if got, _ := fake.Value("RECOVER-ME"); got != "new" || fake.Count("recover", "RECOVER-ME") != 1 || fake.Versions("RECOVER-ME") != 2 {
 		t.Errorf("after recover-on-create: value %q, %d recovers, %d versions; want new, 1, 2", got, fake.Count("recover", "RECOVER-ME"), fake.Versions("RECOVER-ME"))
 	}
-	if sec, _ := s.Find(ctx, "RECOVER-ME"); sec == nil || sec.Version != v {
+	if sec, _ := s.ReadStored(ctx, "RECOVER-ME"); sec == nil || sec.Version != v {
 		t.Errorf("Find after recover-on-create: got %v, want version %s", sec, v)
 	}
 
@@ -333,14 +333,14 @@ func TestErrors(t *testing.T) {
 	s := store(t, mustBackend(t, fake, nil), nil)
 
 	fake.Deny("get")
-	_, err := s.Find(ctx, "ANY-KEY")
+	_, err := s.ReadStored(ctx, "ANY-KEY")
 	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), fake.VaultURL()) || !strings.Contains(err.Error(), `permission "get"`) {
 		t.Errorf("Find without get: got %v, want PermissionDenied naming the vault and get", err)
 	}
 	fake.Deny("")
 
 	wrong := store(t, mustBackend(t, fake, func(o *azurekv.Options) { o.ClientSecret = "wrong" }), nil)
-	_, err = wrong.Find(ctx, "ANY-KEY")
+	_, err = wrong.ReadStored(ctx, "ANY-KEY")
 	if backends.CodeOf(err) != backends.PermissionDenied || !strings.Contains(err.Error(), "ClientSecretCredential") || !strings.Contains(err.Error(), fake.VaultURL()) {
 		t.Errorf("Find with a wrong client secret: got %v, want PermissionDenied naming the credential and the vault", err)
 	}
@@ -365,7 +365,7 @@ func TestErrors(t *testing.T) {
 	}
 
 	fake.Fail(kvfake.Fault{Op: "get", Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "try later"})
-	if _, err := st.Find(ctx, "THROTTLED"); err != nil {
+	if _, err := st.ReadStored(ctx, "THROTTLED"); err != nil {
 		t.Errorf("Find through one 503: got %v, want a retry that succeeds", err)
 	}
 }

@@ -71,9 +71,9 @@ func TestReadOnlyStores(t *testing.T) {
 			err := s.CheckWritable()
 			wantCode(t, "CheckWritable", err, backends.Unsupported)
 			wantMessage(t, "CheckWritable", err, "custom", "does not support writing")
-			sec, err := s.Find(ctx, "SEEDED")
+			sec, err := s.ReadStored(ctx, "SEEDED")
 			if err != nil || string(sec.Value) != "from-seed" {
-				t.Errorf("Find(SEEDED): got %v, %v; want %q", sec, err, "from-seed")
+				t.Errorf("ReadStored(SEEDED): got %v, %v; want %q", sec, err, "from-seed")
 			}
 			if err := s.Health(ctx); err != nil {
 				t.Errorf("Health: %v", err)
@@ -97,9 +97,9 @@ func TestCapabilitiesDefaultsAndErrors(t *testing.T) {
 	if c := s.Caps(); c.Write || c.Delete {
 		t.Errorf("Caps without a capabilities endpoint: got %+v, want read-only", c)
 	}
-	sec, err := s.Find(ctx, "A")
+	sec, err := s.ReadStored(ctx, "A")
 	if err != nil || string(sec.Value) != "a" || sec.Version == "" {
-		t.Errorf("Find(A): got %v, %v; want value a with a fingerprint version", sec, err)
+		t.Errorf("ReadStored(A): got %v, %v; want value a with a fingerprint version", sec, err)
 	}
 	if err := s.Health(ctx); err == nil {
 		t.Error("Health of a store whose capabilities call is 404: got nil, want an error")
@@ -229,7 +229,7 @@ func TestContractErrorCodes(t *testing.T) {
 				_, _ = w.Write([]byte(tc.body))
 			}))
 			defer srv.Close()
-			_, err := newStore(t, custom.Options{URL: srv.URL}).Find(context.Background(), "N")
+			_, err := newStore(t, custom.Options{URL: srv.URL}).ReadStored(context.Background(), "N")
 			wantCode(t, "Find", err, tc.want)
 			if err != nil && strings.Contains(err.Error(), "sk-SECRET") {
 				t.Errorf("Find: error %q quotes the answer body", err)
@@ -255,7 +255,7 @@ func TestExecFailures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.label, func(t *testing.T) {
-			_, err := newStore(t, custom.Options{Command: []string{"sh", "-c", tc.script}}).Find(ctx, "N")
+			_, err := newStore(t, custom.Options{Command: []string{"sh", "-c", tc.script}}).ReadStored(ctx, "N")
 			wantCode(t, "Find", err, tc.want)
 			wantMessage(t, "Find", err, tc.msg)
 			if err != nil && strings.Contains(err.Error(), "sk-SECRET") {

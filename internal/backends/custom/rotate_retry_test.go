@@ -51,11 +51,11 @@ func TestRotateAnswerLostAfterRotating(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Rotate with its answer lost after the store rotated: %v; want success, the store holds the new value", err)
 	}
-	got, err := s.Find(ctx, "NEW_KEY")
+	got, err := s.ReadStored(ctx, "NEW_KEY")
 	if err != nil || string(got.Value) != "sk-new" || got.Version != version {
 		t.Errorf("NEW_KEY after the rotate: got %v, %v; want sk-new at version %q", got, err, version)
 	}
-	if _, err := s.Find(ctx, "OLD_KEY"); backends.CodeOf(err) != backends.NotFound {
+	if _, err := s.ReadStored(ctx, "OLD_KEY"); backends.CodeOf(err) != backends.NotFound {
 		t.Errorf("OLD_KEY after the rotate: got %v, want not found", err)
 	}
 	if n := proxy.Count(http.MethodPost, rotatePath); n != 1 {
@@ -79,7 +79,7 @@ func TestRotateRefusedBeforeRotatingIsRetried(t *testing.T) {
 	if n := proxy.Count(http.MethodPost, rotatePath); n != 2 {
 		t.Errorf("rotate requests: got %d, want 2 (refused, then retried)", n)
 	}
-	if got, err := s.Find(ctx, "NEW_KEY"); err != nil || string(got.Value) != "sk-new" {
+	if got, err := s.ReadStored(ctx, "NEW_KEY"); err != nil || string(got.Value) != "sk-new" {
 		t.Errorf("NEW_KEY after the rotate: got %v, %v; want sk-new", got, err)
 	}
 }
@@ -92,7 +92,7 @@ func TestRotateOfMissingNameStillFails(t *testing.T) {
 	s, _ := retryingStore(t)
 	_, err := s.Rotate(ctx, "NO_SUCH_KEY", backends.WriteRequest{Name: "NEW_KEY", Value: []byte("sk-new")}, backends.DeleteForever)
 	wantCode(t, "Rotate of a missing name", err, backends.NotFound)
-	if got, err := s.Find(ctx, "NEW_KEY"); backends.CodeOf(err) != backends.NotFound {
+	if got, err := s.ReadStored(ctx, "NEW_KEY"); backends.CodeOf(err) != backends.NotFound {
 		t.Errorf("NEW_KEY after a failed rotate: got %v, %v; want nothing written", got, err)
 	}
 
@@ -101,7 +101,7 @@ func TestRotateOfMissingNameStillFails(t *testing.T) {
 	}
 	_, err = s.Rotate(ctx, "NO_SUCH_KEY", backends.WriteRequest{Name: "TAKEN_KEY", Value: []byte("sk-new")}, backends.DeleteForever)
 	wantCode(t, "Rotate onto a taken name", err, backends.AlreadyExists)
-	if got, err := s.Find(ctx, "TAKEN_KEY"); err != nil || string(got.Value) != "sk-other" {
+	if got, err := s.ReadStored(ctx, "TAKEN_KEY"); err != nil || string(got.Value) != "sk-other" {
 		t.Errorf("TAKEN_KEY after a refused rotate: got %v, %v; want sk-other untouched", got, err)
 	}
 }

@@ -52,12 +52,12 @@ func mustWrite(t *testing.T, s *backends.Store, name, value string) string {
 
 func wantValue(t *testing.T, s *backends.Store, name, want string) *backends.Secret {
 	t.Helper()
-	sec, err := s.Find(context.Background(), name)
+	sec, err := s.ReadStored(context.Background(), name)
 	if err != nil {
-		t.Fatalf("Find(%s): got %v, want %q", name, err, want)
+		t.Fatalf("ReadStored(%s): got %v, want %q", name, err, want)
 	}
 	if string(sec.Value) != want {
-		t.Errorf("Find(%s): got %q, want %q", name, sec.Value, want)
+		t.Errorf("ReadStored(%s): got %q, want %q", name, sec.Value, want)
 	}
 	return sec
 }
@@ -436,7 +436,7 @@ func TestTokenCacheConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if _, err := s.Find(context.Background(), "CONC"); err != nil {
+			if _, err := s.ReadStored(context.Background(), "CONC"); err != nil {
 				t.Errorf("Find: %v", err)
 			}
 		})
@@ -479,7 +479,7 @@ func TestPrivileges(t *testing.T) {
 
 	// Read without execute: 403.
 	fake.AddRole("host/read", "rk", conjurtest.Perms{Read: true})
-	_, err := newStore(t, &cyberark.Options{URL: fake.URL, Login: "host/read", APIKey: "rk", LookupEnv: noEnv}).Find(context.Background(), "PRIV")
+	_, err := newStore(t, &cyberark.Options{URL: fake.URL, Login: "host/read", APIKey: "rk", LookupEnv: noEnv}).ReadStored(context.Background(), "PRIV")
 	wantCode(t, "Find without execute", err, backends.PermissionDenied)
 }
 
@@ -499,7 +499,7 @@ func TestVersions(t *testing.T) {
 	}
 	// Declared without a value: missing.
 	fake.SetValue("x", []byte("y")) // declare something else so the fake is not empty
-	_, err := s.Find(context.Background(), "NEVER_SET")
+	_, err := s.ReadStored(context.Background(), "NEVER_SET")
 	wantCode(t, "Find of an undeclared variable", err, backends.NotFound)
 }
 
@@ -631,7 +631,7 @@ func TestErrorCodes(t *testing.T) {
 				_, _ = w.Write([]byte(`{"error":{"code":"x","message":"what Conjur said"}}`))
 			}))
 			defer srv.Close()
-			_, err := newStore(t, &cyberark.Options{URL: srv.URL, Login: "a", APIKey: "k", LookupEnv: noEnv}).Find(context.Background(), "N")
+			_, err := newStore(t, &cyberark.Options{URL: srv.URL, Login: "a", APIKey: "k", LookupEnv: noEnv}).ReadStored(context.Background(), "N")
 			wantCode(t, "Find", err, tc.want)
 			if err != nil && !strings.Contains(err.Error(), "what Conjur said") {
 				t.Errorf("Find: got %q, want Conjur's message in it", err)
@@ -642,6 +642,6 @@ func TestErrorCodes(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	_, err := newStore(t, &cyberark.Options{URL: url, Login: "a", APIKey: "k", LookupEnv: noEnv}).Find(context.Background(), "N")
+	_, err := newStore(t, &cyberark.Options{URL: url, Login: "a", APIKey: "k", LookupEnv: noEnv}).ReadStored(context.Background(), "N")
 	wantCode(t, "Find with nothing listening", err, backends.Unavailable)
 }

@@ -171,7 +171,7 @@ func TestDecryptFromEnvironment(t *testing.T) {
 	// too, before any call.
 	padded := newStore(t, b, map[string]string{"ANTHROPIC_API_KEY": "  " + ct + "\n"}, nil)
 	before := srv.Calls("Decrypt")
-	_, err = padded.Lookup(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+	_, err = padded.ReadAsGateway(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
 	wantCode(t, "Lookup (ciphertext with whitespace)", err, backends.InvalidArgument)
 	if err != nil && !strings.Contains(err.Error(), "LiteLLM") {
 		t.Errorf("Lookup (ciphertext with whitespace): got %q, want it to say LiteLLM refuses it", err)
@@ -180,15 +180,15 @@ func TestDecryptFromEnvironment(t *testing.T) {
 		t.Errorf("Decrypt calls for a whitespace-padded ciphertext: got %d, want 0", n)
 	}
 	s := newStore(t, b, map[string]string{"ANTHROPIC_API_KEY": ct}, nil)
-	sec, err := s.Lookup(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+	sec, err := s.ReadAsGateway(ctx, "ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
 	if err != nil || string(sec.Value) != "sk-ant" {
 		t.Errorf("Lookup (ciphertext from the environment): got %v, %v", sec, err)
 	}
-	got, err := s.LookupMany(ctx, []string{"ANTHROPIC_API_KEY"}, []string{"ANTHROPIC_API_KEY"})
+	got, err := s.ReadManyAsGateway(ctx, []string{"ANTHROPIC_API_KEY"}, []string{"ANTHROPIC_API_KEY"})
 	if err != nil || string(got["ANTHROPIC_API_KEY"].Value) != "sk-ant" {
-		t.Errorf("LookupMany: got %v, %v", got, err)
+		t.Errorf("ReadManyAsGateway: got %v, %v", got, err)
 	}
-	_, err = s.Lookup(ctx, "UNSET_KEY", "UNSET_KEY")
+	_, err = s.ReadAsGateway(ctx, "UNSET_KEY", "UNSET_KEY")
 	wantCode(t, "Lookup of an unset variable", err, backends.NotFound)
 	if err != nil && !strings.Contains(err.Error(), "UNSET_KEY") {
 		t.Errorf("Lookup of an unset variable: got %q, want it to name the variable", err)

@@ -363,7 +363,7 @@ func TestWriteCreatesThenAddsVersions(t *testing.T) {
 	if want := map[string]string{"other.example.com/keep": "yes"}; !maps.Equal(info.Annotations, want) {
 		t.Errorf("annotations after a write without description: got %v, want %v", info.Annotations, want)
 	}
-	sec, err := s.Find(ctx, "OPENAI_API_KEY")
+	sec, err := s.ReadStored(ctx, "OPENAI_API_KEY")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,12 +406,12 @@ func TestRegionalSecrets(t *testing.T) {
 	if info.Replicated {
 		t.Errorf("a regional secret: got automatic replication, want none")
 	}
-	sec, err := s.Find(ctx, "REGIONAL")
+	sec, err := s.ReadStored(ctx, "REGIONAL")
 	if err != nil || string(sec.Value) != "sk-regional" {
-		t.Errorf("Find(REGIONAL): got %v, %v", sec, err)
+		t.Errorf("ReadStored(REGIONAL): got %v, %v", sec, err)
 	}
 	// A global store does not see it.
-	_, err = newStore(t, newBackend(t, srv, gcpsm.Options{}), backends.Settings{}, nil).Find(ctx, "REGIONAL")
+	_, err = newStore(t, newBackend(t, srv, gcpsm.Options{}), backends.Settings{}, nil).ReadStored(ctx, "REGIONAL")
 	wantCode(t, "Find of a regional secret from a global store", err, backends.NotFound)
 }
 
@@ -435,7 +435,7 @@ func TestSoftDeleteDisablesLatest(t *testing.T) {
 	if err != nil || !sec.Deleted {
 		t.Errorf("backend Get after soft delete: got %v, %v; want Deleted", sec, err)
 	}
-	_, err = s.Find(ctx, "SOFT")
+	_, err = s.ReadStored(ctx, "SOFT")
 	wantCode(t, "Find after soft delete", err, backends.NotFound)
 	// Soft-deleting again changes nothing.
 	if err := b.Delete(ctx, "SOFT", backends.DeleteSoft); err != nil {
@@ -445,7 +445,7 @@ func TestSoftDeleteDisablesLatest(t *testing.T) {
 	if v := mustWrite(t, s, backends.WriteRequest{Name: "SOFT", Value: []byte("v3")}); v != "3" {
 		t.Errorf("Write after soft delete: got version %q, want 3", v)
 	}
-	sec, err = s.Find(ctx, "SOFT")
+	sec, err = s.ReadStored(ctx, "SOFT")
 	if err != nil || string(sec.Value) != "v3" {
 		t.Errorf("Find after recreate: got %v, %v", sec, err)
 	}
@@ -479,7 +479,7 @@ func TestUnreadableLatest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Lookup(ctx, "EMPTY", "EMPTY")
+	_, err = s.ReadAsGateway(ctx, "EMPTY", "EMPTY")
 	wantCode(t, "Lookup of a secret without versions", err, backends.NotFound)
 	if err != nil && !strings.Contains(err.Error(), "EMPTY") {
 		t.Errorf("Lookup of a secret without versions: got %q, want it to name the secret", err)
@@ -582,19 +582,19 @@ func TestLayerRetries(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Write after UNAVAILABLE: %v", err)
 	}
-	sec, err := s.Find(ctx, "RETRIED")
+	sec, err := s.ReadStored(ctx, "RETRIED")
 	if err != nil || string(sec.Value) != "v2" || sec.Version != v {
 		t.Errorf("Find after a retried write: got %v, %v; want v2 at version %s", sec, err, v)
 	}
 	// Lookups are retried too.
 	srv.FailNext("AccessSecretVersion", 3, codes.Unavailable, 0)
-	if _, err := s.Lookup(ctx, "RETRIED", "RETRIED"); err != nil {
+	if _, err := s.ReadAsGateway(ctx, "RETRIED", "RETRIED"); err != nil {
 		t.Errorf("Lookup after three UNAVAILABLE: %v", err)
 	}
 	// Errors that are not transient are not retried.
 	calls := srv.Calls("AccessSecretVersion")
 	srv.FailNext("AccessSecretVersion", 1, codes.PermissionDenied, 0)
-	_, err = s.Lookup(ctx, "RETRIED", "RETRIED")
+	_, err = s.ReadAsGateway(ctx, "RETRIED", "RETRIED")
 	wantCode(t, "Lookup with PERMISSION_DENIED", err, backends.PermissionDenied)
 	if n := srv.Calls("AccessSecretVersion") - calls; n != 1 {
 		t.Errorf("calls for a PERMISSION_DENIED read: got %d, want 1", n)
@@ -618,13 +618,13 @@ func TestLookupManyConcurrent(t *testing.T) {
 		names = append(names, n)
 		mustWrite(t, s, backends.WriteRequest{Name: n, Value: []byte("value-" + n)})
 	}
-	got, err := s.LookupMany(ctx, names, names)
+	got, err := s.ReadManyAsGateway(ctx, names, names)
 	if err != nil {
-		t.Fatalf("LookupMany: %v", err)
+		t.Fatalf("ReadManyAsGateway: %v", err)
 	}
 	for _, n := range names {
 		if sec, ok := got[n]; !ok || string(sec.Value) != "value-"+n {
-			t.Errorf("LookupMany[%s]: got %v", n, sec)
+			t.Errorf("ReadManyAsGateway[%s]: got %v", n, sec)
 		}
 	}
 }
@@ -656,7 +656,7 @@ func TestAccessTokenOverTLS(t *testing.T) {
 	b := newBackend(t, srv, gcpsm.Options{Endpoint: "https://" + srv.Endpoint(), AccessToken: "ya29.test-token", DialOptions: []grpc.DialOption{tlsDial}})
 	s := newStore(t, b, backends.Settings{}, nil)
 	mustWrite(t, s, backends.WriteRequest{Name: "TLS_KEY", Value: []byte("over-tls")})
-	sec, err := s.Find(ctx, "TLS_KEY")
+	sec, err := s.ReadStored(ctx, "TLS_KEY")
 	if err != nil || string(sec.Value) != "over-tls" {
 		t.Errorf("Find over TLS: got %v, %v", sec, err)
 	}
@@ -668,7 +668,7 @@ func TestAccessTokenOverTLS(t *testing.T) {
 	}
 	// A wrong token is refused, and not retried.
 	b = newBackend(t, srv, gcpsm.Options{Endpoint: "https://" + srv.Endpoint(), AccessToken: "ya29.wrong", DialOptions: []grpc.DialOption{tlsDial}})
-	_, err = newStore(t, b, backends.Settings{}, nil).Find(ctx, "TLS_KEY")
+	_, err = newStore(t, b, backends.Settings{}, nil).ReadStored(ctx, "TLS_KEY")
 	wantCode(t, "Find with a wrong token", err, backends.PermissionDenied)
 	if err != nil && strings.Contains(err.Error(), "ya29.wrong") {
 		t.Errorf("Find with a wrong token: the error quotes the token: %q", err)
@@ -779,7 +779,7 @@ func TestSDKNeverLogs(t *testing.T) {
 	if err == nil {
 		s := newStore(t, b, backends.Settings{}, nil)
 		mustWrite(t, s, backends.WriteRequest{Name: "LOGGED", Value: []byte("sk-SECRET-never-logged")})
-		_, err = s.Find(context.Background(), "LOGGED")
+		_, err = s.ReadStored(context.Background(), "LOGGED")
 		_ = b.Close()
 	}
 	os.Stderr = stderr

@@ -29,7 +29,7 @@ func BenchmarkStoreFind10000(b *testing.B) {
 	s := benchStore(b, false)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := s.Find(ctx, "KEY_09999"); err != nil {
+		if _, err := s.ReadStored(ctx, "KEY_09999"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func BenchmarkStoreFindCached10000(b *testing.B) {
 	s := benchStore(b, true)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := s.Find(ctx, "KEY_09999"); err != nil {
+		if _, err := s.ReadStored(ctx, "KEY_09999"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,9 +56,9 @@ func BenchmarkLookupMany1000of10000(b *testing.B) {
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		got, err := s.LookupMany(ctx, names, names)
+		got, err := s.ReadManyAsGateway(ctx, names, names)
 		if err != nil || len(got) != len(names) {
-			b.Fatalf("LookupMany: %d values, %v", len(got), err)
+			b.Fatalf("ReadManyAsGateway: %d values, %v", len(got), err)
 		}
 	}
 }

@@ -179,23 +179,23 @@ func TestStoreEnvFallback(t *testing.T) {
 	writeFile(t, path, "IN_FILE=file\nBOTH=file\n", 0o600)
 	s := newStore(t, newBackend(t, path), map[string]string{"ONLY_ENV": "env", "BOTH": "env"})
 	for name, want := range map[string]string{"IN_FILE": "file", "BOTH": "file", "ONLY_ENV": "env"} {
-		sec, err := s.Lookup(ctx, name, name)
+		sec, err := s.ReadAsGateway(ctx, name, name)
 		if err != nil || string(sec.Value) != want {
-			t.Errorf("Lookup(%q): got %v, %v, want %q", name, sec, err, want)
+			t.Errorf("ReadAsGateway(%q): got %v, %v, want %q", name, sec, err, want)
 		}
 	}
-	_, err := s.Lookup(ctx, "NOWHERE", "NOWHERE")
+	_, err := s.ReadAsGateway(ctx, "NOWHERE", "NOWHERE")
 	if got := backends.CodeOf(err); got != backends.NotFound {
-		t.Errorf("Lookup(NOWHERE): got code %v, want NotFound (err: %v)", got, err)
+		t.Errorf("ReadAsGateway(NOWHERE): got code %v, want NotFound (err: %v)", got, err)
 	}
-	// Find, the read of managed resources, does not fall back.
-	_, err = s.Find(ctx, "ONLY_ENV")
+	// ReadStored, the read of managed resources, does not fall back.
+	_, err = s.ReadStored(ctx, "ONLY_ENV")
 	if got := backends.CodeOf(err); got != backends.NotFound {
-		t.Errorf("Find(ONLY_ENV): got code %v, want NotFound (err: %v)", got, err)
+		t.Errorf("ReadStored(ONLY_ENV): got code %v, want NotFound (err: %v)", got, err)
 	}
-	got, err := s.LookupMany(ctx, []string{"IN_FILE", "ONLY_ENV"}, []string{"IN_FILE", "ONLY_ENV"})
+	got, err := s.ReadManyAsGateway(ctx, []string{"IN_FILE", "ONLY_ENV"}, []string{"IN_FILE", "ONLY_ENV"})
 	if err != nil || string(got["IN_FILE"].Value) != "file" || string(got["ONLY_ENV"].Value) != "env" {
-		t.Errorf("LookupMany: got %v, %v", got, err)
+		t.Errorf("ReadManyAsGateway: got %v, %v", got, err)
 	}
 }
 
@@ -422,7 +422,7 @@ func TestMalformedFile(t *testing.T) {
 	}
 	_, err := b.Get(ctx, "A")
 	check("Get", err)
-	_, err = s.Lookup(ctx, "A", "A")
+	_, err = s.ReadAsGateway(ctx, "A", "A")
 	check("Store.Lookup", err)
 	_, err = b.Put(ctx, backends.WriteRequest{Name: "D", Value: []byte("4")})
 	check("Put", err)

@@ -255,7 +255,7 @@ func TestThrottledRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Find(context.Background(), "x")
+	_, err = s.ReadStored(context.Background(), "x")
 	wantCode(t, "Find when throttled", err, backends.Throttled)
 	wantContains(t, "Find when throttled", err, "429", "rate limit quota exceeded")
 	if len(delays) != 1 || delays[0] < 3*time.Second {

@@ -18,7 +18,7 @@ import (
 // Benchmarks of the layer's overhead over a bare vault/api call, against
 // the shared dev server (go test -bench . ./internal/backends/vault/). Each
 // pair reads the same KV secret: Raw is the SDK's Logical().Read,
-// StoreFind is backends.Store.Find through this package (auth, namespaces,
+// StoreFind is backends.Store.ReadStored through this package (auth, namespaces,
 // answer parsing, error classification, retries, read cache off).
 
 func benchSecret(b *testing.B, s *vaulttest.Server) string {
@@ -49,7 +49,7 @@ func BenchmarkStoreFind(b *testing.B) {
 	store := newStore(b, newBackend(b, tokenOptions(s)), 1)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := store.Find(ctx, name); err != nil {
+		if _, err := store.ReadStored(ctx, name); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -79,7 +79,7 @@ func BenchmarkStoreFindParallel(b *testing.B) {
 	b.SetParallelism(5)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := store.Find(context.Background(), name); err != nil {
+			if _, err := store.ReadStored(context.Background(), name); err != nil {
 				b.Error(err)
 				return
 			}
@@ -100,7 +100,7 @@ func BenchmarkStoreFindCached(b *testing.B) {
 	}
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := store.Find(ctx, name); err != nil {
+		if _, err := store.ReadStored(ctx, name); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -175,7 +175,7 @@ func TestConnectionsReusedAtCLIParallelism(t *testing.T) {
 			defer func() { <-sem }()
 			// Distinct names (missing ones: a 404 is an answer too), so no
 			// two reads share a call.
-			_, err := store.Find(context.Background(), fmt.Sprintf("%s-%d", name, i))
+			_, err := store.ReadStored(context.Background(), fmt.Sprintf("%s-%d", name, i))
 			if backends.CodeOf(err) != backends.NotFound {
 				t.Errorf("Find: got %v, want NotFound", err)
 			}

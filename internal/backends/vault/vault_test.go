@@ -218,7 +218,7 @@ func TestWriteKeepsDataFields(t *testing.T) {
 	if d := data(4); d["key"] != "ours-3" || d["description"] != nil || len(d) != 2 {
 		t.Errorf("after removing our description: got data %v, want it gone and rotation kept", d)
 	}
-	sec, err := store.Find(ctx, name)
+	sec, err := store.ReadStored(ctx, name)
 	if err != nil || string(sec.Value) != "ours-3" || sec.Description != "" {
 		t.Errorf("Find: got %v, %v; want the value ours-3 and no description", sec, err)
 	}
@@ -305,7 +305,7 @@ func TestSoftDeleteKeepsVersionsAndRecreates(t *testing.T) {
 	if meta.CurrentVersion != 2 || meta.Versions["2"].DeletionTime.IsZero() || !meta.Versions["1"].DeletionTime.IsZero() {
 		t.Errorf("after soft delete: got current version %d, versions %+v; want version 2 deleted and version 1 kept", meta.CurrentVersion, meta.Versions)
 	}
-	_, err = store.Find(ctx, name)
+	_, err = store.ReadStored(ctx, name)
 	wantCode(t, "Find after soft delete", err, backends.NotFound)
 	wantContains(t, "Find after soft delete", err, "deleted", "version (2)")
 	// The backend itself reports a deleted latest version as NotFound.
@@ -316,7 +316,7 @@ func TestSoftDeleteKeepsVersionsAndRecreates(t *testing.T) {
 	if err != nil || v != "3" {
 		t.Fatalf("Write of a soft-deleted name: got version %q, %v; want version 3", v, err)
 	}
-	sec, err := store.Find(ctx, name)
+	sec, err := store.ReadStored(ctx, name)
 	if err != nil || string(sec.Value) != "three" || sec.Version != "3" {
 		t.Errorf("Find after recreate: got %v, %v; want value %q version 3", sec, err, "three")
 	}
@@ -523,7 +523,7 @@ path "secret/metadata/*" { capabilities = ["read"] }
 	opts.Token = tok.Auth.ClientToken
 	store := newStore(t, newBackend(t, opts), 3)
 
-	sec, err := store.Find(ctx, name)
+	sec, err := store.ReadStored(ctx, name)
 	if err != nil || string(sec.Value) != "sk-SECRET-seeded" {
 		t.Fatalf("Find with a read-only token: got %v, %v", sec, err)
 	}
@@ -546,7 +546,7 @@ path "secret/metadata/*" { capabilities = ["read"] }
 		t.Fatal(err)
 	}
 	opts.Token = none.Auth.ClientToken
-	_, err = newStore(t, newBackend(t, opts), 3).Find(ctx, name)
+	_, err = newStore(t, newBackend(t, opts), 3).ReadStored(ctx, name)
 	wantCode(t, "Find with a token without read", err, backends.PermissionDenied)
 	wantContains(t, "Find with a token without read", err, `Vault denied "read" on secret/data/`+name, "capability read")
 }
@@ -556,7 +556,7 @@ func TestBadTokenSaysSo(t *testing.T) {
 	opts := tokenOptions(s)
 	opts.Token = "hvs.not-a-real-token"
 	b := newBackend(t, opts)
-	_, err := newStore(t, b, 3).Find(context.Background(), uniq(t, "x"))
+	_, err := newStore(t, b, 3).ReadStored(context.Background(), uniq(t, "x"))
 	wantCode(t, "Find with an invalid token", err, backends.PermissionDenied)
 	wantContains(t, "Find with an invalid token", err, "invalid, expired or revoked")
 	noLeak(t, "Find with an invalid token", err, "hvs.not-a-real-token")
@@ -606,7 +606,7 @@ func TestUnreachable(t *testing.T) {
 	err = b.Health(ctx)
 	wantCode(t, "Health of a closed port", err, backends.Unavailable)
 	wantContains(t, "Health of a closed port", err, "cannot reach Vault at "+addr, "connection refused")
-	_, err = newStore(t, b, 2).Find(ctx, "x")
+	_, err = newStore(t, b, 2).ReadStored(ctx, "x")
 	wantCode(t, "Find on a closed port", err, backends.Unavailable)
 	wantContains(t, "Find on a closed port", err, "gave up after 2 attempts", "cannot reach Vault at "+addr)
 
@@ -637,7 +637,7 @@ func TestSealed(t *testing.T) {
 	err := b.Health(ctx)
 	wantCode(t, "Health of a sealed Vault", err, backends.Unavailable)
 	wantContains(t, "Health of a sealed Vault", err, "Vault at "+s.Addr+" is sealed")
-	_, err = newStore(t, b, 2).Find(ctx, "x")
+	_, err = newStore(t, b, 2).ReadStored(ctx, "x")
 	wantCode(t, "Find on a sealed Vault", err, backends.Unavailable)
 	wantContains(t, "Find on a sealed Vault", err, "503", "sealed")
 }
@@ -772,7 +772,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 			}
 			// 55 minutes in, the token is used as it is.
 			clock.Advance(55 * time.Minute)
-			if _, err := store.Find(ctx, name); err != nil {
+			if _, err := store.ReadStored(ctx, name); err != nil {
 				t.Fatal(err)
 			}
 			if l, r := vault.LoginStats(b); l != 1 || r != 0 {
@@ -781,7 +781,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 			// 20 seconds before expiry (inside the 30s margin), it is
 			// renewed or replaced before the request.
 			clock.Advance(4*time.Minute + 40*time.Second)
-			if _, err := store.Find(ctx, name); err != nil {
+			if _, err := store.ReadStored(ctx, name); err != nil {
 				t.Fatalf("Find near expiry: %v", err)
 			}
 			if l, r := vault.LoginStats(b); l != tc.wantLogins || r != tc.wantRenewals {
@@ -834,7 +834,7 @@ func TestLoginRefused(t *testing.T) {
 	s.WritePolicy(t, "kv-rw", kvPolicy)
 	roleID, _ := s.EnableAppRole(t, "kv-rw")
 	b := newBackend(t, &vault.Options{Address: s.Addr, AppRole: vault.AppRoleOptions{RoleID: roleID, SecretID: "sk-SECRET-wrong-secret-id"}})
-	_, err := newStore(t, b, 5).Find(context.Background(), "x")
+	_, err := newStore(t, b, 5).ReadStored(context.Background(), "x")
 	wantCode(t, "Find with a wrong secret_id", err, backends.PermissionDenied)
 	wantContains(t, "Find with a wrong secret_id", err, "AppRole", "auth/approle/login", "approle.secret_id")
 	noLeak(t, "Find with a wrong secret_id", err, "sk-SECRET")
@@ -869,14 +869,14 @@ func TestPathPrefixAndDataKey(t *testing.T) {
 	if _, err := kv.Put(ctx, "litellm/prod/"+name, map[string]any{"other": "sk-SECRET-1", "n": 1}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := store.Find(ctx, name)
+	_, err := store.ReadStored(ctx, name)
 	wantCode(t, "Find of a secret without data_key", err, backends.FailedPrecondition)
 	wantContains(t, "Find of a secret without data_key", err, `no field "value"`, `"n", "other"`)
 	noLeak(t, "Find of a secret without data_key", err, "sk-SECRET")
 	if _, err := kv.Put(ctx, "litellm/prod/"+name, map[string]any{"value": map[string]any{"nested": "sk-SECRET-2"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = store.Find(ctx, name)
+	_, err = store.ReadStored(ctx, name)
 	wantCode(t, "Find of a non-string data_key", err, backends.FailedPrecondition)
 	wantContains(t, "Find of a non-string data_key", err, "JSON object, not a string")
 	noLeak(t, "Find of a non-string data_key", err, "sk-SECRET")

@@ -227,30 +227,30 @@ func (f *fixture) mustWrite(s *backends.Store, name, value string) string {
 	return v
 }
 
-// checkValue asserts that Find(name) returns want.
+// checkValue asserts that ReadStored(name) returns want.
 func (f *fixture) checkValue(s *backends.Store, name, want string) *backends.Secret {
 	f.t.Helper()
-	sec, err := s.Find(f.ctx, name)
+	sec, err := s.ReadStored(f.ctx, name)
 	if err != nil {
-		f.t.Errorf("Find(%s): got error %v, want value %q", name, err, want)
+		f.t.Errorf("ReadStored(%s): got error %v, want value %q", name, err, want)
 		return nil
 	}
 	if string(sec.Value) != want {
-		f.t.Errorf("Find(%s).Value: got %q, want %q", name, sec.Value, want)
+		f.t.Errorf("ReadStored(%s).Value: got %q, want %q", name, sec.Value, want)
 	}
 	return sec
 }
 
-// checkLookup asserts that Lookup(name, fullName) returns want.
+// checkLookup asserts that ReadAsGateway(name, fullName) returns want.
 func (f *fixture) checkLookup(s *backends.Store, name, fullName, want string) {
 	f.t.Helper()
-	sec, err := s.Lookup(f.ctx, name, fullName)
+	sec, err := s.ReadAsGateway(f.ctx, name, fullName)
 	if err != nil {
-		f.t.Errorf("Lookup(%s, %s): got error %v, want value %q", name, fullName, err, want)
+		f.t.Errorf("ReadAsGateway(%s, %s): got error %v, want value %q", name, fullName, err, want)
 		return
 	}
 	if string(sec.Value) != want {
-		f.t.Errorf("Lookup(%s, %s).Value: got %q, want %q", name, fullName, sec.Value, want)
+		f.t.Errorf("ReadAsGateway(%s, %s).Value: got %q, want %q", name, fullName, sec.Value, want)
 	}
 }
 
@@ -297,10 +297,10 @@ func testGetMissing(t *testing.T, newHarness HarnessMaker) {
 	s := f.store(nil, rw(), nil)
 	name := f.name("missing")
 
-	_, err := s.Find(f.ctx, name)
-	wantCode(t, "Find(missing)", err, backends.NotFound)
-	_, err = s.Lookup(f.ctx, name, name)
-	wantCode(t, "Lookup(missing)", err, backends.NotFound)
+	_, err := s.ReadStored(f.ctx, name)
+	wantCode(t, "ReadStored(missing)", err, backends.NotFound)
+	_, err = s.ReadAsGateway(f.ctx, name, name)
+	wantCode(t, "ReadAsGateway(missing)", err, backends.NotFound)
 }
 
 func testWriteCapability(t *testing.T, newHarness HarnessMaker) {
@@ -377,22 +377,22 @@ func testRoundTrip(t *testing.T, newHarness HarnessMaker) {
 			if err != nil {
 				t.Fatalf("Write(%s): %v", name, err)
 			}
-			sec, err := s.Find(f.ctx, name)
+			sec, err := s.ReadStored(f.ctx, name)
 			if err != nil {
-				t.Fatalf("Find(%s): %v", name, err)
+				t.Fatalf("ReadStored(%s): %v", name, err)
 			}
 			if !bytes.Equal(sec.Value, []byte(tc.value)) {
-				t.Errorf("Find(%s).Value: got %q, want %q", name, sec.Value, tc.value)
+				t.Errorf("ReadStored(%s).Value: got %q, want %q", name, sec.Value, tc.value)
 			}
 			if sec.Version != v {
-				t.Errorf("Find(%s).Version: got %q, want %q (returned by Write)", name, sec.Version, v)
+				t.Errorf("ReadStored(%s).Version: got %q, want %q (returned by Write)", name, sec.Version, v)
 			}
-			got, err := s.Lookup(f.ctx, name, name)
+			got, err := s.ReadAsGateway(f.ctx, name, name)
 			if err != nil {
-				t.Fatalf("Lookup(%s): %v", name, err)
+				t.Fatalf("ReadAsGateway(%s): %v", name, err)
 			}
 			if !bytes.Equal(got.Value, []byte(tc.value)) {
-				t.Errorf("Lookup(%s).Value: got %q, want %q", name, got.Value, tc.value)
+				t.Errorf("ReadAsGateway(%s).Value: got %q, want %q", name, got.Value, tc.value)
 			}
 		})
 	}
@@ -430,7 +430,7 @@ func testVersionStable(t *testing.T, newHarness HarnessMaker) {
 
 	v := f.mustWrite(s, name, "stable value")
 	for i := range 3 {
-		sec, err := s.Find(f.ctx, name)
+		sec, err := s.ReadStored(f.ctx, name)
 		if err != nil {
 			t.Fatalf("Find #%d: %v", i+1, err)
 		}
@@ -439,7 +439,7 @@ func testVersionStable(t *testing.T, newHarness HarnessMaker) {
 		}
 	}
 	// A second Store (a later terraform run) sees the same version.
-	sec, err := f.store(nil, rw(), nil).Find(f.ctx, name)
+	sec, err := f.store(nil, rw(), nil).ReadStored(f.ctx, name)
 	if err != nil {
 		t.Fatalf("Find from a new Store: %v", err)
 	}
@@ -501,9 +501,9 @@ func testDelete(t *testing.T, newHarness HarnessMaker) {
 	if err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	_, err = s.Find(f.ctx, name)
+	_, err = s.ReadStored(f.ctx, name)
 	wantCode(t, "Find after Delete", err, backends.NotFound)
-	_, err = s.Lookup(f.ctx, name, name)
+	_, err = s.ReadAsGateway(f.ctx, name, name)
 	wantCode(t, "Lookup after Delete", err, backends.NotFound)
 }
 
@@ -542,9 +542,9 @@ func testSoftDeleteRecreate(t *testing.T, newHarness HarnessMaker) {
 	if err != nil {
 		t.Fatalf("Delete(DeleteSoft): %v", err)
 	}
-	_, err = s.Find(f.ctx, name)
+	_, err = s.ReadStored(f.ctx, name)
 	wantCode(t, "Find after soft delete", err, backends.NotFound)
-	_, err = s.Lookup(f.ctx, name, name)
+	_, err = s.ReadAsGateway(f.ctx, name, name)
 	wantCode(t, "Lookup after soft delete", err, backends.NotFound)
 
 	// DESIGN.md, Objects: creating a name that exists only as soft-deleted recovers or
@@ -561,7 +561,7 @@ func testSoftDeleteRecreate(t *testing.T, newHarness HarnessMaker) {
 	if err := s.Delete(f.ctx, name, backends.DeleteForever); err != nil {
 		t.Fatalf("Delete(DeleteForever) after recreate: %v", err)
 	}
-	_, err = s.Find(f.ctx, name)
+	_, err = s.ReadStored(f.ctx, name)
 	wantCode(t, "Find after hard delete", err, backends.NotFound)
 }
 
@@ -591,7 +591,7 @@ func testSoftDeleteThenForever(t *testing.T, newHarness HarnessMaker) {
 	if err := s.Delete(f.ctx, name, backends.DeleteForever); err != nil {
 		t.Fatalf("Delete(DeleteForever) of a soft-deleted secret: got %v, want nil", err)
 	}
-	_, err := s.Find(f.ctx, name)
+	_, err := s.ReadStored(f.ctx, name)
 	wantCode(t, "Find after purge", err, backends.NotFound)
 	f.mustWrite(s, name, "written after purge")
 	f.checkValue(s, name, "written after purge")
@@ -633,7 +633,7 @@ func testAllowedNames(t *testing.T, newHarness HarnessMaker) {
 			}
 			sec := f.checkValue(s, name, value)
 			if sec != nil && sec.Version != v {
-				t.Errorf("Find(%q).Version: got %q, want %q", name, sec.Version, v)
+				t.Errorf("ReadStored(%q).Version: got %q, want %q", name, sec.Version, v)
 			}
 			f.checkLookup(s, name, name, value)
 			if !f.caps.Delete {
@@ -642,8 +642,8 @@ func testAllowedNames(t *testing.T, newHarness HarnessMaker) {
 			if err := s.Delete(f.ctx, name, backends.DeleteForever); err != nil {
 				t.Fatalf("Delete(%q): %v", name, err)
 			}
-			_, err = s.Find(f.ctx, name)
-			wantCode(t, fmt.Sprintf("Find(%q) after Delete", name), err, backends.NotFound)
+			_, err = s.ReadStored(f.ctx, name)
+			wantCode(t, fmt.Sprintf("ReadStored(%q) after Delete", name), err, backends.NotFound)
 		})
 	}
 }
@@ -695,11 +695,11 @@ func testRefusedNames(t *testing.T, newHarness HarnessMaker) {
 		} else {
 			wantCode(t, fmt.Sprintf("Write(%s)", q), err, backends.InvalidArgument)
 		}
-		_, err = s.Lookup(f.ctx, name, name)
-		wantCode(t, fmt.Sprintf("Lookup(%s)", q), err, backends.InvalidArgument)
-		_, err = wo.Lookup(f.ctx, name, name)
-		wantCode(t, fmt.Sprintf("Lookup(%s) with access_mode write_only", q), err, backends.InvalidArgument)
-		_, err = s.LookupMany(f.ctx, []string{valid, name}, []string{valid, name})
+		_, err = s.ReadAsGateway(f.ctx, name, name)
+		wantCode(t, fmt.Sprintf("ReadAsGateway(%s)", q), err, backends.InvalidArgument)
+		_, err = wo.ReadAsGateway(f.ctx, name, name)
+		wantCode(t, fmt.Sprintf("ReadAsGateway(%s) with access_mode write_only", q), err, backends.InvalidArgument)
+		_, err = s.ReadManyAsGateway(f.ctx, []string{valid, name}, []string{valid, name})
 		wantCode(t, fmt.Sprintf("LookupMany(..., %s)", q), err, backends.InvalidArgument)
 		if f.caps.Write {
 			_, err = s.Rotate(f.ctx, valid, backends.WriteRequest{Name: name, Value: []byte("v")}, backends.DeleteForever)
@@ -727,10 +727,10 @@ func testRotate(t *testing.T, newHarness HarnessMaker) {
 	}
 	sec := f.checkValue(s, newName, "rotated value")
 	if sec != nil && sec.Version != v {
-		t.Errorf("Find(new) after Rotate: got version %q, want %q", sec.Version, v)
+		t.Errorf("ReadStored(new) after Rotate: got version %q, want %q", sec.Version, v)
 	}
-	_, err = s.Find(f.ctx, oldName)
-	wantCode(t, "Find(old) after Rotate", err, backends.NotFound)
+	_, err = s.ReadStored(f.ctx, oldName)
+	wantCode(t, "ReadStored(old) after Rotate", err, backends.NotFound)
 
 	// A rotation with a changed value (name and value changed in one apply).
 	third := f.name("rot-third")
@@ -738,8 +738,8 @@ func testRotate(t *testing.T, newHarness HarnessMaker) {
 		t.Fatalf("Rotate with a new value: %v", err)
 	}
 	f.checkValue(s, third, "changed value")
-	_, err = s.Find(f.ctx, newName)
-	wantCode(t, "Find(old) after the second Rotate", err, backends.NotFound)
+	_, err = s.ReadStored(f.ctx, newName)
+	wantCode(t, "ReadStored(old) after the second Rotate", err, backends.NotFound)
 }
 
 // checkRotationKeptOld asserts the state after a failed rotation: the old
@@ -752,13 +752,13 @@ func (f *fixture) checkRotationKeptOld(oldName, oldValue, newName string, rotErr
 	f.t.Helper()
 	clean := f.store(nil, rw(), nil)
 	f.checkValue(clean, oldName, oldValue)
-	_, err := clean.Find(f.ctx, newName)
+	_, err := clean.ReadStored(f.ctx, newName)
 	if f.caps.Delete && f.caps.SoftDelete {
-		wantCode(f.t, "Find(new) after a failed rotation", err, backends.NotFound)
+		wantCode(f.t, "ReadStored(new) after a failed rotation", err, backends.NotFound)
 		return
 	}
 	if err != nil {
-		f.t.Errorf("Find(new) after a failed rotation on a store without soft delete: got %v, want the new name left in the store (never deleted for good)", err)
+		f.t.Errorf("ReadStored(new) after a failed rotation on a store without soft delete: got %v, want the new name left in the store (never deleted for good)", err)
 	}
 	if !strings.Contains(rotErr.Error(), "left in the store") {
 		f.t.Errorf("failed rotation on a store without soft delete: got %q, want it to say the new name was left in the store", rotErr)
@@ -858,8 +858,8 @@ func testRotateWriteFails(t *testing.T, newHarness HarnessMaker) {
 	noLeak(t, "Rotate with a failing write", err, oldValue, newValue)
 	clean := f.store(nil, rw(), nil)
 	f.checkValue(clean, oldName, oldValue)
-	_, err = clean.Find(f.ctx, newName)
-	wantCode(t, "Find(new) after a rotation whose write failed", err, backends.NotFound)
+	_, err = clean.ReadStored(f.ctx, newName)
+	wantCode(t, "ReadStored(new) after a rotation whose write failed", err, backends.NotFound)
 }
 
 const concurrency = 50
@@ -924,9 +924,9 @@ func testConcurrentPrimaryWriters(t *testing.T, newHarness HarnessMaker) {
 		f.checkLookup(later, n, n, fmt.Sprintf("value-%02d", i))
 	}
 	// The store holds one JSON object with every field.
-	raw, err := f.store(nil, rw(), nil).Find(f.ctx, primary)
+	raw, err := f.store(nil, rw(), nil).ReadStored(f.ctx, primary)
 	if err != nil {
-		t.Fatalf("Find(primary): %v", err)
+		t.Fatalf("ReadStored(primary): %v", err)
 	}
 	var fields map[string]string
 	if err := json.Unmarshal(raw.Value, &fields); err != nil {
@@ -978,8 +978,8 @@ func testReadOnly(t *testing.T, newHarness HarnessMaker) {
 	// Reads go to the store, and the secret is untouched.
 	f.checkLookup(ro, name, name, "seeded")
 	f.checkValue(ro, name, "seeded")
-	_, err = ro.Find(f.ctx, other)
-	wantCode(t, "Find(name a refused Write would have created)", err, backends.NotFound)
+	_, err = ro.ReadStored(f.ctx, other)
+	wantCode(t, "ReadStored(name a refused Write would have created)", err, backends.NotFound)
 }
 
 func testWriteOnly(t *testing.T, newHarness HarnessMaker) {
@@ -997,7 +997,7 @@ func testWriteOnly(t *testing.T, newHarness HarnessMaker) {
 
 	gets := counting.Calls(MethodGet)
 	f.checkLookup(wo, name, name, "from-env")
-	_, err := wo.Lookup(f.ctx, unset, unset)
+	_, err := wo.ReadAsGateway(f.ctx, unset, unset)
 	wantCode(t, "Lookup of an unset environment variable with access_mode write_only", err, backends.NotFound)
 	if n := counting.Calls(MethodGet) - gets; n != 0 {
 		t.Errorf("store reads by Lookup with access_mode write_only: got %d, want 0", n)
@@ -1017,7 +1017,7 @@ func testHostedKeys(t *testing.T, newHarness HarnessMaker) {
 
 	f.checkLookup(s, hosted, hosted, "hosted-from-store")
 	f.checkLookup(s, other, other, "other-from-env")
-	_, err := s.Lookup(f.ctx, unset, unset)
+	_, err := s.ReadAsGateway(f.ctx, unset, unset)
 	wantCode(t, "Lookup of a name not in hosted_keys whose variable is unset", err, backends.NotFound)
 
 	// Writes are not filtered.
@@ -1107,8 +1107,8 @@ func testPrefixes(t *testing.T, newHarness HarnessMaker) {
 			plain := f.store(nil, rw(), nil)
 			f.checkValue(plain, full, "prefixed value")
 			if full != name {
-				_, err := plain.Find(f.ctx, name)
-				wantCode(t, "Find(unprefixed name)", err, backends.NotFound)
+				_, err := plain.ReadStored(f.ctx, name)
+				wantCode(t, "ReadStored(unprefixed name)", err, backends.NotFound)
 			}
 		})
 	}
@@ -1148,7 +1148,7 @@ func testPrimaryLookup(t *testing.T, newHarness HarnessMaker) {
 	for n, v := range want {
 		f.checkValue(s, n, v)
 	}
-	got, err := s.LookupMany(f.ctx, []string{"OPENAI_API_KEY", "MULTI"}, []string{"OPENAI_API_KEY", "MULTI"})
+	got, err := s.ReadManyAsGateway(f.ctx, []string{"OPENAI_API_KEY", "MULTI"}, []string{"OPENAI_API_KEY", "MULTI"})
 	if err != nil {
 		t.Fatalf("LookupMany of primary fields: %v", err)
 	}
@@ -1157,7 +1157,7 @@ func testPrimaryLookup(t *testing.T, newHarness HarnessMaker) {
 			t.Errorf("LookupMany[%s]: got %q, want %q", n, sec.Value, want[n])
 		}
 	}
-	_, err = s.Lookup(f.ctx, "MISSING_FIELD", "MISSING_FIELD")
+	_, err = s.ReadAsGateway(f.ctx, "MISSING_FIELD", "MISSING_FIELD")
 	wantCode(t, "Lookup of a field the primary secret lacks", err, backends.NotFound)
 	if n := counting.Calls(MethodGet); n != 1 {
 		t.Errorf("store reads for %d lookups of one primary secret: got %d (%v), want 1", 10*len(want)+len(want)+3, n, counting.Names(MethodGet))
@@ -1165,7 +1165,7 @@ func testPrimaryLookup(t *testing.T, newHarness HarnessMaker) {
 
 	// A primary secret that does not exist: every field is missing.
 	absent := f.name("primary-absent")
-	_, err = f.store(nil, primarySettings(absent), nil).Lookup(f.ctx, "ANY", "ANY")
+	_, err = f.store(nil, primarySettings(absent), nil).ReadAsGateway(f.ctx, "ANY", "ANY")
 	wantCode(t, "Lookup in a primary secret that does not exist", err, backends.NotFound)
 }
 
@@ -1183,7 +1183,7 @@ func testPrimaryWriteDelete(t *testing.T, newHarness HarnessMaker) {
 	f.mustWrite(s, "B", "value-b")
 	sec := f.checkValue(s, "A", "value-a")
 	if sec != nil && sec.Version != vA {
-		t.Errorf("Find(A).Version: got %q, want %q", sec.Version, vA)
+		t.Errorf("ReadStored(A).Version: got %q, want %q", sec.Version, vA)
 	}
 	vA2 := f.mustWrite(s, "A", "value-a2")
 	if vA2 == vA {
@@ -1192,8 +1192,8 @@ func testPrimaryWriteDelete(t *testing.T, newHarness HarnessMaker) {
 	if err := s.Delete(f.ctx, "A", backends.DeleteForever); err != nil {
 		t.Fatalf("Delete(A) in the primary secret: %v", err)
 	}
-	_, err := s.Find(f.ctx, "A")
-	wantCode(t, "Find(A) after Delete", err, backends.NotFound)
+	_, err := s.ReadStored(f.ctx, "A")
+	wantCode(t, "ReadStored(A) after Delete", err, backends.NotFound)
 	if err := s.Delete(f.ctx, "NEVER_WRITTEN", backends.DeleteForever); err != nil {
 		t.Errorf("Delete of a missing field: got %v, want nil", err)
 	}
@@ -1204,11 +1204,11 @@ func testPrimaryWriteDelete(t *testing.T, newHarness HarnessMaker) {
 
 	later := f.store(nil, primarySettings(primary), nil)
 	f.checkValue(later, "B", "value-b")
-	_, err = later.Find(f.ctx, "A")
-	wantCode(t, "Find(A) after Delete, from a new Store", err, backends.NotFound)
-	raw, err := f.store(nil, rw(), nil).Find(f.ctx, primary)
+	_, err = later.ReadStored(f.ctx, "A")
+	wantCode(t, "ReadStored(A) after Delete, from a new Store", err, backends.NotFound)
+	raw, err := f.store(nil, rw(), nil).ReadStored(f.ctx, primary)
 	if err != nil {
-		t.Fatalf("Find(primary): %v", err)
+		t.Fatalf("ReadStored(primary): %v", err)
 	}
 	var fields map[string]string
 	if err := json.Unmarshal(raw.Value, &fields); err != nil {
@@ -1240,7 +1240,7 @@ func testPrimaryMalformed(t *testing.T, newHarness HarnessMaker) {
 		t.Run(tc.label, func(t *testing.T) {
 			primary := f.seedPrimary("primary-bad-"+strings.ToLower(tc.label), tc.payload)
 			s := f.store(nil, primarySettings(primary), nil)
-			_, err := s.Lookup(f.ctx, "A", "A")
+			_, err := s.ReadAsGateway(f.ctx, "A", "A")
 			wantCode(t, "Lookup in a malformed primary secret", err, backends.FailedPrecondition)
 			noLeak(t, "Lookup in a malformed primary secret", err, tc.secret)
 			// A write must not replace what it cannot parse.
@@ -1254,9 +1254,9 @@ func testPrimaryMalformed(t *testing.T, newHarness HarnessMaker) {
 		primary := f.seedPrimary("primary-nonstring", `{"OBJ":{"k":"sk-SECRET-nested"},"NUM":98765432109876543210,"OK":"fine"}`)
 		s := f.store(nil, primarySettings(primary), nil)
 		for _, field := range []string{"OBJ", "NUM"} {
-			_, err := s.Lookup(f.ctx, field, field)
-			wantCode(t, fmt.Sprintf("Lookup(%s) of a non-string field", field), err, backends.FailedPrecondition)
-			noLeak(t, fmt.Sprintf("Lookup(%s) of a non-string field", field), err, "sk-SECRET", "98765432109876543210")
+			_, err := s.ReadAsGateway(f.ctx, field, field)
+			wantCode(t, fmt.Sprintf("ReadAsGateway(%s) of a non-string field", field), err, backends.FailedPrecondition)
+			noLeak(t, fmt.Sprintf("ReadAsGateway(%s) of a non-string field", field), err, "sk-SECRET", "98765432109876543210")
 		}
 		f.checkLookup(s, "OK", "OK", "fine")
 	})
@@ -1291,17 +1291,17 @@ func testMetadata(t *testing.T, newHarness HarnessMaker) {
 	s := f.store(nil, settings, nil)
 	checkMeta := func(name, wantDesc string, wantTags map[string]string) *backends.Secret {
 		t.Helper()
-		sec, err := s.Find(f.ctx, name)
+		sec, err := s.ReadStored(f.ctx, name)
 		if err != nil {
-			t.Errorf("Find(%s): %v", name, err)
+			t.Errorf("ReadStored(%s): %v", name, err)
 			return nil
 		}
 		if sec.Description != wantDesc {
-			t.Errorf("Find(%s).Description: got %q, want %q", name, sec.Description, wantDesc)
+			t.Errorf("ReadStored(%s).Description: got %q, want %q", name, sec.Description, wantDesc)
 		}
 		for k, v := range wantTags {
 			if got, ok := sec.Tags[k]; !ok || got != v {
-				t.Errorf("Find(%s).Tags[%q]: got %q (present %t), want %q (all tags: %v)", name, k, got, ok, v, sec.Tags)
+				t.Errorf("ReadStored(%s).Tags[%q]: got %q (present %t), want %q (all tags: %v)", name, k, got, ok, v, sec.Tags)
 			}
 		}
 		return sec
@@ -1343,7 +1343,7 @@ func testEnvFallback(t *testing.T, newHarness HarnessMaker) {
 	env := map[string]string{envOnly: "from-env", both: "both-from-env"}
 	s := f.store(nil, rw(), env)
 
-	sec, err := s.Lookup(f.ctx, envOnly, envOnly)
+	sec, err := s.ReadAsGateway(f.ctx, envOnly, envOnly)
 	if f.caps.EnvFallback {
 		if err != nil {
 			t.Errorf("Lookup of a name only in the environment: got %v, want the variable's value", err)
@@ -1353,7 +1353,7 @@ func testEnvFallback(t *testing.T, newHarness HarnessMaker) {
 	} else {
 		wantCode(t, "Lookup of a name only in the environment, on a store without EnvFallback", err, backends.NotFound)
 	}
-	_, err = s.Find(f.ctx, envOnly)
+	_, err = s.ReadStored(f.ctx, envOnly)
 	wantCode(t, "Find of a name only in the environment", err, backends.NotFound)
 
 	if f.caps.Write {
@@ -1389,7 +1389,7 @@ func testLookupMany(t *testing.T, newHarness HarnessMaker) {
 
 	all := append(slices.Clone(names), envName)
 	want[envName] = "from-env"
-	got, err := s.LookupMany(f.ctx, all, all)
+	got, err := s.ReadManyAsGateway(f.ctx, all, all)
 	if err != nil {
 		t.Fatalf("LookupMany: %v", err)
 	}
@@ -1407,7 +1407,7 @@ func testLookupMany(t *testing.T, newHarness HarnessMaker) {
 	missing := f.name("many-missing")
 	withMissing := append(slices.Clone(names), missing)
 	plain := f.store(nil, rw(), nil)
-	got, err = plain.LookupMany(f.ctx, withMissing, withMissing)
+	got, err = plain.ReadManyAsGateway(f.ctx, withMissing, withMissing)
 	wantCode(t, "LookupMany with a missing name", err, backends.NotFound)
 	if err != nil && !strings.Contains(err.Error(), missing) {
 		t.Errorf("LookupMany with a missing name: got message %q, want it to name %s", err, missing)

@@ -189,7 +189,7 @@ func readBack(ctx context.Context, tg *Target, s *backends.Store, name, handle s
 	if tg.KMS {
 		sec, err = s.Decrypt(ctx, name, handle)
 	} else {
-		sec, err = s.Find(ctx, handle)
+		sec, err = s.ReadStored(ctx, handle)
 	}
 	if err != nil {
 		return nil, err
@@ -353,7 +353,7 @@ func testPermanent(t *testing.T, tg *Target, s, direct *backends.Store, tot *tot
 		}
 		// Nothing readable is left behind.
 		if !tg.KMS {
-			if _, ferr := direct.Find(ctx, stored); backends.CodeOf(ferr) != backends.NotFound {
+			if _, ferr := direct.ReadStored(ctx, stored); backends.CodeOf(ferr) != backends.NotFound {
 				t.Errorf("%s forever: after the failed write the store answers %v, want NotFound", c.fault, ferr)
 			}
 			if slices.Contains(tg.Objects(), stored) {
@@ -534,7 +534,7 @@ func testPrimary(t *testing.T, tg *Target, rec *retries, tot *totals) {
 	lost := 0
 	for i := range fields {
 		name := fmt.Sprintf("FIELD_%02d", i)
-		sec, err := check.Find(t.Context(), name)
+		sec, err := check.ReadStored(t.Context(), name)
 		if err != nil || string(sec.Value) != string(value(name)) {
 			lost++
 			t.Errorf("%s: lost or wrong in the primary secret (%v)", name, err)

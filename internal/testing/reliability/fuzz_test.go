@@ -251,7 +251,7 @@ func checkPath(t *testing.T, kind string, s *backends.Store, srv *pathServer, na
 	if s.ValidateName(name) != nil {
 		return
 	}
-	_, err := s.Find(context.Background(), name)
+	_, err := s.ReadStored(context.Background(), name)
 	if c := backends.CodeOf(err); c != backends.NotFound {
 		t.Fatalf("%s: reading %q from a server that answers 404: got %v, want NotFound", kind, name, err)
 	}
@@ -314,7 +314,7 @@ func FuzzPrimarySecret(f *testing.F) {
 		// _parse_primary_secret reads it.
 		object := len(payload) == 0 || json.Unmarshal(payload, &fields) == nil && fields != nil
 		for _, field := range []string{"OPENAI_API_KEY", "A"} {
-			sec, err := s.Find(ctx, field)
+			sec, err := s.ReadStored(ctx, field)
 			checkPrimaryError(t, "reading "+field, payload, err)
 			if err == nil {
 				v, ok := fields[field].(string)
@@ -325,7 +325,7 @@ func FuzzPrimarySecret(f *testing.F) {
 		}
 		_, err = s.Write(ctx, backends.WriteRequest{Name: "NEW_FIELD", Value: []byte("v")})
 		checkPrimaryError(t, "writing NEW_FIELD", payload, err)
-		after, _ := raw.Find(ctx, "PRIMARY")
+		after, _ := raw.ReadStored(ctx, "PRIMARY")
 		if err != nil && !bytes.Equal(after.Value, payload) {
 			t.Fatal("a failed write changed the primary secret")
 		}
@@ -528,9 +528,9 @@ func FuzzStoreResponses(f *testing.F) {
 		if a.kind == respConjurVersions {
 			_, err = s.Write(ctx, backends.WriteRequest{Name: name, Value: []byte(responseMarker)})
 		} else {
-			_, err = s.Find(ctx, s.Kind()+"-"+name)
+			_, err = s.ReadStored(ctx, s.Kind()+"-"+name)
 			if a.kind == respAzureGet {
-				_, err = s.Find(ctx, "FUZZ-SECRET")
+				_, err = s.ReadStored(ctx, "FUZZ-SECRET")
 			}
 		}
 		if err != nil {

@@ -529,7 +529,7 @@ func startCustom(tb testing.TB) *Target {
 			return 0
 		}
 		defer s.Close()
-		sec, err := s.Find(context.Background(), stored)
+		sec, err := s.ReadStored(context.Background(), stored)
 		if err != nil {
 			return 0
 		}
