@@ -190,7 +190,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 	resp.ResourceData = &resourceData{store: store, timeout: timeouts.operation,
 		valueWarned: &p.valueWarned, quietValue: cfg.SuppressValueWarning.ValueBool()}
 	resp.EphemeralResourceData = store
-	resp.ListResourceData = resp.ResourceData
+	resp.ListResourceData = store
 }
 
 // resourceData is what llmsecret_secret gets from Configure: the store and

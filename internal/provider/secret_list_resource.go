@@ -64,14 +64,7 @@ func (l *SecretListResource) ListResourceConfigSchema(_ context.Context, _ list.
 
 // Configure implements list.ListResourceWithConfigure.
 func (l *SecretListResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	switch d := req.ProviderData.(type) {
-	case nil:
-	case *resourceData:
-		l.store = d.store
-	default:
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("want *provider.resourceData, got %T; please report this provider bug", req.ProviderData))
-	}
+	l.store = storeFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // List implements list.ListResource. It streams: each store page becomes
