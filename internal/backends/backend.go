@@ -169,6 +169,42 @@ type EnvOnlyNamer interface {
 	EnvOnlyName(name string) string
 }
 
+// FreshGetter is implemented by backends that keep what they read for the
+// run (the primary-secret decorator keeps the whole object). GetFresh reads
+// past that copy: Store uses it where a read must see what the store holds
+// now (the check that a name is free, the second-writer check, a rotation's
+// read-back).
+type FreshGetter interface {
+	GetFresh(ctx context.Context, name string) (*Secret, error)
+}
+
+// Composite is implemented by backends built on another Backend (the
+// primary-secret decorator), whose operations are several calls of the
+// store below. Each of those calls gets the layer's per-call timeout and
+// retries (PrimarySecretOptions.Call); *Store runs the composite's own
+// methods once, so that a wait for another writer's commit is not counted
+// against one call's timeout and a retry repeats one call, not the whole
+// operation.
+type Composite interface {
+	Backend
+	// Inner returns the Backend the composite is built on.
+	Inner() Backend
+}
+
+// NoListExplainer is implemented by backends that cannot enumerate what
+// they hold although their store could, to say why (a primary secret's
+// fields).
+type NoListExplainer interface {
+	NoListReason() string
+}
+
+// Locator is implemented by backends that keep a name somewhere other than
+// under that name in the store. Locate says where, for errors about a name
+// that is taken ("as a field of primary secret (litellm)").
+type Locator interface {
+	Locate(name string) string
+}
+
 // BatchGetter is implemented by stores with a batch read. Missing names are
 // absent from the result, not an error.
 type BatchGetter interface {

@@ -80,6 +80,12 @@ func (c *readCache) read(ctx context.Context, name string, fetch func(context.Co
 	}
 	key := strconv.FormatUint(gen, 10) + "\x00" + name
 	v, err, _ := c.flights.Do(key, func() (any, error) {
+		// A caller that missed the cache just before a previous flight
+		// of this generation finished lands here after it: use what that
+		// flight cached.
+		if sec, g := c.get(name); sec != nil && g == gen {
+			return sec, nil
+		}
 		// The first caller's context runs the call; when it is canceled,
 		// callers that joined get its error and may try again.
 		sec, err := fetch(ctx)

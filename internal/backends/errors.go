@@ -103,3 +103,19 @@ func retryAfterOf(err error) time.Duration {
 	}
 	return 0
 }
+
+// foreignValueError marks a read that found the name holding something no
+// write of this provider could have made (a field of the primary secret that
+// is not a JSON string). Store.claim counts such a name as taken.
+type foreignValueError struct{ err error }
+
+func (e *foreignValueError) Error() string { return e.err.Error() }
+func (e *foreignValueError) Unwrap() error { return e.err }
+
+// foreignValue marks err (an *Error, which keeps its code) as a foreign value.
+func foreignValue(err error) error { return &foreignValueError{err: err} }
+
+func isForeignValue(err error) bool {
+	var e *foreignValueError
+	return errors.As(err, &e)
+}

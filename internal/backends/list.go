@@ -27,8 +27,8 @@ func (s *Store) CanList() (bool, string) {
 	if s.b.Caps().KMS {
 		return false, "a KMS store holds no secrets, only keys: there is nothing to list; the ciphertexts live wherever the proxy's environment is configured"
 	}
-	if s.primary != nil {
-		return false, "with primary_secret_name every secret is a field of one JSON secret; import the fields by name"
+	if e, ok := s.b.(NoListExplainer); ok {
+		return false, e.NoListReason()
 	}
 	if _, ok := s.b.(Lister); !ok {
 		return false, "the store's API offers no listing"

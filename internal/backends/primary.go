@@ -14,14 +14,53 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// primarySecret holds every name as a field of one JSON object stored under one
-// name (primary_secret_name). Reads share one store call per run through a
-// cache filled once with singleflight. Writes are read-modify-write of the whole
-// object; they are serialised and group-committed: whoever holds the write lock
-// applies every mutation queued so far in one store write, so N parallel
-// writers cost far fewer than N round trips and none loses another's field.
-type primarySecret struct {
-	name string
+// PrimarySecretOptions configures NewPrimarySecret.
+type PrimarySecretOptions struct {
+	// Description and Tags are written with the primary secret itself: its
+	// fields have no metadata of their own (the settings' defaults).
+	Description string
+	Tags        map[string]string
+	// Wait waits between compare-and-set rounds; nil means a timer under ctx.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Call runs one call of the store below (op and name describe it for
+	// errors): *Store passes its per-call timeout, classification and
+	// retries. nil runs fn as it is.
+	Call func(ctx context.Context, op, name string, fn func(context.Context) error) error
+}
+
+// NewPrimarySecret returns a Backend that keeps every name as a field of one
+// JSON object of strings stored in inner under name, as LiteLLM reads
+// key_management_settings.primary_secret_name (DESIGN.md, "The primary
+// secret"). It is a decorator: *Store sees an ordinary Backend and has no
+// primary-secret mode of its own.
+//
+// Reads share one inner read per run (a cache filled once, with
+// singleflight); GetFresh reads the object again. Writes and deletes are
+// read-modify-writes of the whole object: serialised and group-committed
+// (whoever holds the write lock applies every mutation queued so far in one
+// inner write, so N parallel writers cost far fewer than N round trips and
+// none loses another's field), and conditional on the version read when
+// inner is a CASWriter, so a write that lost to another process is read,
+// merged and tried again.
+//
+// Fields have no metadata, no soft delete and no listing; deleting one is a
+// write, so the decorator can delete wherever inner can write. Values must
+// be UTF-8 text (JSON strings hold nothing else).
+func NewPrimarySecret(inner Backend, name string, opts PrimarySecretOptions) Backend {
+	if opts.Wait == nil {
+		opts.Wait = WaitContext
+	}
+	if opts.Call == nil {
+		opts.Call = func(ctx context.Context, _, _ string, fn func(context.Context) error) error { return fn(ctx) }
+	}
+	return &primaryBackend{inner: inner, name: name, opts: opts}
+}
+
+// primaryBackend is the decorator NewPrimarySecret returns.
+type primaryBackend struct {
+	inner Backend
+	name  string
+	opts  PrimarySecretOptions
 
 	load singleflight.Group
 
@@ -47,67 +86,167 @@ type fieldMutation struct {
 	err     error
 }
 
-// loadPrimary returns the primary object, from the cache unless fresh.
-func (s *Store) loadPrimary(ctx context.Context, fresh bool) (map[string]json.RawMessage, bool, error) {
-	p := s.primary
-	if s.closed.Load() {
-		return nil, false, Errorf(FailedPrecondition, "reading primary secret (%s) in %s: provider store is closed", p.name, s.Kind())
+// Kind implements Backend: the store is inner's.
+func (p *primaryBackend) Kind() string { return p.inner.Kind() }
+
+// Caps implements Backend: names are fields of a JSON object of strings,
+// with no metadata and no soft delete of their own and UTF-8 values only,
+// and removing one is a write.
+func (p *primaryBackend) Caps() Caps {
+	c := p.inner.Caps()
+	c.Metadata = false
+	c.SoftDelete = false
+	c.Binary = false
+	c.Delete = c.Write
+	return c
+}
+
+// Inner implements Composite.
+func (p *primaryBackend) Inner() Backend { return p.inner }
+
+// Health, ErrorCode and Close implement Backend with inner's.
+func (p *primaryBackend) Health(ctx context.Context) error {
+	return p.call(ctx, "checking", "store health", p.inner.Health)
+}
+func (p *primaryBackend) ErrorCode(err error) Code { return p.inner.ErrorCode(err) }
+func (p *primaryBackend) Close() error             { return p.inner.Close() }
+
+// call runs one call of inner, on the primary secret, through opts.Call.
+func (p *primaryBackend) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
+	return p.opts.Call(ctx, op, name, fn)
+}
+
+// Get implements Backend: one field, from the run's copy of the object.
+func (p *primaryBackend) Get(ctx context.Context, field string) (*Secret, error) {
+	return p.field(ctx, field, false)
+}
+
+// GetFresh implements FreshGetter: one field, from the object as the store
+// holds it now.
+func (p *primaryBackend) GetFresh(ctx context.Context, field string) (*Secret, error) {
+	return p.field(ctx, field, true)
+}
+
+// Put implements Backend: sets one field. Description and tags are the
+// primary secret's (PrimarySecretOptions), not the field's.
+func (p *primaryBackend) Put(ctx context.Context, req WriteRequest) (string, error) {
+	if !utf8.Valid(req.Value) {
+		return "", Errorf(InvalidArgument, "a value stored in primary secret (%s) must be UTF-8 text (JSON strings cannot hold other bytes)", p.name)
 	}
-	if !fresh {
+	return p.mutate(ctx, &fieldMutation{field: req.Name, value: req.Value})
+}
+
+// Delete implements Backend: removes one field; a missing field or primary
+// secret writes nothing.
+func (p *primaryBackend) Delete(ctx context.Context, field string, _ DeleteMode) error {
+	_, err := p.mutate(ctx, &fieldMutation{field: field, remove: true})
+	return err
+}
+
+// ValidateWrite implements WriteValidator: what is written is the primary
+// secret, with its own description and tags, so inner's rules apply to that.
+func (p *primaryBackend) ValidateWrite(WriteRequest) error {
+	v, ok := p.inner.(WriteValidator)
+	if !ok {
+		return nil
+	}
+	return v.ValidateWrite(WriteRequest{Name: p.name, Description: p.opts.Description, Tags: p.opts.Tags})
+}
+
+// EnvOnlyName implements EnvOnlyNamer with inner's: LiteLLM's reader of the
+// store reads those names from the environment with or without a primary
+// secret.
+func (p *primaryBackend) EnvOnlyName(name string) string {
+	if e, ok := p.inner.(EnvOnlyNamer); ok {
+		return e.EnvOnlyName(name)
+	}
+	return ""
+}
+
+// NoListReason implements NoListExplainer.
+func (p *primaryBackend) NoListReason() string {
+	return "with primary_secret_name every secret is a field of one JSON secret; import the fields by name"
+}
+
+// Locate implements Locator, for errors about a name that is taken.
+func (p *primaryBackend) Locate(string) string {
+	return fmt.Sprintf("as a field of primary secret (%s)", p.name)
+}
+
+// field reads one field of the object.
+func (p *primaryBackend) field(ctx context.Context, field string, fresh bool) (*Secret, error) {
+	fields, exists, err := p.object(ctx, fresh)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, Errorf(NotFound, "primary secret (%s) does not exist", p.name)
+	}
+	raw, ok := fields[field]
+	if !ok {
+		return nil, Errorf(NotFound, "no such field in primary secret (%s)", p.name)
+	}
+	// A *string, so a JSON null fails like any other non-string field
+	// instead of reading as "".
+	var v *string
+	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
+		return nil, foreignValue(Errorf(FailedPrecondition, "field of primary secret (%s) is not a JSON string (LiteLLM's get_secret returns None for it: the gateway sees no value)", p.name))
+	}
+	return &Secret{Name: field, Value: []byte(*v), Version: Fingerprint(field, []byte(*v))}, nil
+}
+
+// object returns the primary object, from the cache unless fresh.
+func (p *primaryBackend) object(ctx context.Context, fresh bool) (map[string]json.RawMessage, bool, error) {
+	if fresh {
+		fields, exists, _, err := p.read(ctx)
+		return fields, exists, err
+	}
+	p.cacheMu.RLock()
+	if p.cached {
+		f, ok := p.fields, p.exists
+		p.cacheMu.RUnlock()
+		return f, ok, nil
+	}
+	p.cacheMu.RUnlock()
+	type result struct {
+		fields map[string]json.RawMessage
+		exists bool
+	}
+	v, err, _ := p.load.Do("load", func() (any, error) {
+		// A caller that missed the cache just before a previous load
+		// finished lands here after it: use what that load cached.
 		p.cacheMu.RLock()
 		if p.cached {
-			f, ok := p.fields, p.exists
+			r := result{p.fields, p.exists}
 			p.cacheMu.RUnlock()
-			return f, ok, nil
+			return r, nil
 		}
 		p.cacheMu.RUnlock()
-		type result struct {
-			fields map[string]json.RawMessage
-			exists bool
-		}
-		v, err, _ := p.load.Do("load", func() (any, error) {
-			// A caller that missed the cache just before a previous load
-			// finished lands here after it: use what that load cached.
-			p.cacheMu.RLock()
-			if p.cached {
-				r := result{p.fields, p.exists}
-				p.cacheMu.RUnlock()
-				return r, nil
-			}
-			p.cacheMu.RUnlock()
-			f, ok, err := s.fetchPrimary(ctx)
-			return result{f, ok}, err
-		})
-		if err != nil {
-			return nil, false, err
-		}
-		r, ok := v.(result)
-		if !ok {
-			return nil, false, Errorf(Internal, "reading primary secret (%s): unexpected cache entry %T", p.name, v)
-		}
-		return r.fields, r.exists, nil
+		f, ok, _, err := p.read(ctx)
+		return result{f, ok}, err
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	return s.fetchPrimary(ctx)
+	r, ok := v.(result)
+	if !ok {
+		return nil, false, Errorf(Internal, "reading primary secret (%s): unexpected cache entry %T", p.name, v)
+	}
+	return r.fields, r.exists, nil
 }
 
-// fetchPrimary reads and parses the primary object from the store and caches
-// it. A missing primary secret is an empty object that does not exist yet.
-func (s *Store) fetchPrimary(ctx context.Context) (map[string]json.RawMessage, bool, error) {
-	fields, exists, _, err := s.readPrimary(ctx)
-	return fields, exists, err
-}
-
-// readPrimary is fetchPrimary that also returns the version read ("" when
-// the primary secret does not exist), which a compare-and-set expects.
-func (s *Store) readPrimary(ctx context.Context) (map[string]json.RawMessage, bool, string, error) {
-	p := s.primary
+// read reads and parses the object from inner, caches it, and returns it
+// with the version read ("" when the primary secret does not exist), which
+// a compare-and-set expects. A missing primary secret is an empty object
+// that does not exist yet.
+func (p *primaryBackend) read(ctx context.Context) (map[string]json.RawMessage, bool, string, error) {
 	p.cacheMu.RLock()
 	gen := p.gen
 	p.cacheMu.RUnlock()
 	var sec *Secret
-	err := s.call(ctx, "reading", "primary "+p.name, func(ctx context.Context) error {
+	err := p.call(ctx, "reading", "primary "+p.name, func(ctx context.Context) error {
 		var err error
-		sec, err = s.b.Get(ctx, p.name)
+		sec, err = p.inner.Get(ctx, p.name)
 		return err
 	})
 	fields := map[string]json.RawMessage{}
@@ -119,7 +258,7 @@ func (s *Store) readPrimary(ctx context.Context) (map[string]json.RawMessage, bo
 	case err != nil:
 		return nil, false, "", err
 	default:
-		fields, err = parsePrimary(p.name, s.Kind(), sec.Value)
+		fields, err = parsePrimary(p.name, p.inner.Kind(), sec.Value)
 		if err != nil {
 			return nil, false, "", err
 		}
@@ -161,35 +300,9 @@ func parsePrimary(name, kind string, payload []byte) (map[string]json.RawMessage
 	return fields, nil
 }
 
-// primaryField reads one field of the primary object.
-func (s *Store) primaryField(ctx context.Context, field string, fresh bool) (*Secret, error) {
-	fields, exists, err := s.loadPrimary(ctx, fresh)
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
-		return nil, Errorf(NotFound, "reading secret (%s) in %s: primary secret (%s) does not exist", field, s.Kind(), s.primary.name)
-	}
-	raw, ok := fields[field]
-	if !ok {
-		return nil, Errorf(NotFound, "reading secret (%s) in %s: no such field in primary secret (%s)", field, s.Kind(), s.primary.name)
-	}
-	// A *string, so a JSON null fails like any other non-string field
-	// instead of reading as "".
-	var v *string
-	if err := json.Unmarshal(raw, &v); err != nil || v == nil {
-		return nil, Errorf(FailedPrecondition, "reading secret (%s) in %s: field of primary secret (%s) is not a JSON string (LiteLLM's get_secret returns None for it: the gateway sees no value)", field, s.Kind(), s.primary.name)
-	}
-	return &Secret{Name: field, Value: []byte(*v), Version: Fingerprint(field, []byte(*v))}, nil
-}
-
-// writePrimaryField sets (or removes) one field and returns its version.
-func (s *Store) writePrimaryField(ctx context.Context, field string, value []byte, remove bool) (string, error) {
-	if !remove && !utf8.Valid(value) {
-		return "", Errorf(InvalidArgument, "writing secret (%s) in %s: a value stored in primary secret (%s) must be UTF-8 text (JSON strings cannot hold other bytes)", field, s.Kind(), s.primary.name)
-	}
-	p := s.primary
-	m := &fieldMutation{field: field, value: value, remove: remove}
+// mutate queues m and returns once a commit applied it: this caller's, or
+// that of a writer who held the lock before and took m with its batch.
+func (p *primaryBackend) mutate(ctx context.Context, m *fieldMutation) (string, error) {
 	p.queueMu.Lock()
 	p.queue = append(p.queue, m)
 	p.queueMu.Unlock()
@@ -204,7 +317,7 @@ func (s *Store) writePrimaryField(ctx context.Context, field string, value []byt
 	p.queue = nil
 	p.queueMu.Unlock()
 
-	err := s.commitPrimary(ctx, batch)
+	err := p.commit(ctx, batch)
 	for _, b := range batch {
 		b.done, b.err = true, err
 		if err == nil && !b.remove {
@@ -219,30 +332,28 @@ func (s *Store) writePrimaryField(ctx context.Context, field string, value []byt
 // heavy contention, reported as such.
 const casAttempts = 20
 
-// commitPrimary applies a batch of mutations in one read-modify-write. When
-// the store is a CASWriter, the write is conditional on the version read; a
-// write that lost to another process's is read, merged and tried again after
-// a short random pause.
-func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error {
-	p := s.primary
-	cas, _ := s.b.(CASWriter)
+// commit applies a batch of mutations in one read-modify-write. When inner
+// is a CASWriter, the write is conditional on the version read; a write
+// that lost to another process's is read, merged and tried again after a
+// short random pause.
+func (p *primaryBackend) commit(ctx context.Context, batch []*fieldMutation) error {
+	cas, _ := p.inner.(CASWriter)
 	for attempt := 1; ; attempt++ {
-		fields, _, version, err := s.readPrimary(ctx)
+		fields, _, version, err := p.read(ctx)
 		if err != nil {
-			return fmt.Errorf("writing secret (%s) in %s: %w", batch[0].field, s.Kind(), err)
+			return err
 		}
-		payload, changed, err := s.mergePrimary(fields, batch)
+		payload, changed, err := p.merge(fields, batch)
 		if err != nil || payload == nil {
 			return err // only removals of absent fields: no write, no empty object
 		}
-		desc, tags := s.settings.Merge("", nil)
-		req := WriteRequest{Name: p.name, Value: payload, Description: desc, Tags: tags}
-		err = s.call(ctx, "writing", "primary "+p.name, func(ctx context.Context) error {
+		req := WriteRequest{Name: p.name, Value: payload, Description: p.opts.Description, Tags: p.opts.Tags}
+		err = p.call(ctx, "writing", "primary "+p.name, func(ctx context.Context) error {
 			var err error
 			if cas != nil {
 				_, err = cas.PutIf(ctx, req, version)
 			} else {
-				_, err = s.b.Put(ctx, req)
+				_, err = p.inner.Put(ctx, req)
 			}
 			return err
 		})
@@ -253,13 +364,13 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 			p.gen++
 			p.cacheMu.Unlock()
 			if IsVersionChanged(err) && attempt < casAttempts {
-				if err := s.opts.Wait(ctx, casPause(attempt)); err != nil {
+				if err := p.opts.Wait(ctx, casPause(attempt)); err != nil {
 					return err
 				}
 				continue
 			}
 			if IsVersionChanged(err) {
-				return fmt.Errorf("writing secret (%s) in %s: primary secret (%s) kept changing under %d attempts (other writers): %w", batch[0].field, s.Kind(), p.name, attempt, err)
+				return fmt.Errorf("primary secret (%s) kept changing under %d attempts (other writers): %w", p.name, attempt, err)
 			}
 			return err
 		}
@@ -271,9 +382,9 @@ func (s *Store) commitPrimary(ctx context.Context, batch []*fieldMutation) error
 	}
 }
 
-// mergePrimary applies batch to a copy of fields and returns the encoded
-// object and the new fields, or a nil payload when nothing changed.
-func (s *Store) mergePrimary(fields map[string]json.RawMessage, batch []*fieldMutation) ([]byte, map[string]json.RawMessage, error) {
+// merge applies batch to a copy of fields and returns the encoded object
+// and the new fields, or a nil payload when nothing changed.
+func (p *primaryBackend) merge(fields map[string]json.RawMessage, batch []*fieldMutation) ([]byte, map[string]json.RawMessage, error) {
 	fields = maps.Clone(fields) // the cached map is shared with readers
 	changed := false
 	for _, m := range batch {
@@ -286,7 +397,7 @@ func (s *Store) mergePrimary(fields map[string]json.RawMessage, batch []*fieldMu
 		}
 		raw, err := json.Marshal(string(m.value))
 		if err != nil {
-			return nil, nil, Errorf(InvalidArgument, "writing secret (%s) in %s: encoding field: %v", m.field, s.Kind(), err)
+			return nil, nil, Errorf(InvalidArgument, "encoding field %s: %v", quoteName(m.field), err)
 		}
 		fields[m.field] = raw
 		changed = true
@@ -296,7 +407,7 @@ func (s *Store) mergePrimary(fields map[string]json.RawMessage, batch []*fieldMu
 	}
 	payload, err := json.Marshal(fields)
 	if err != nil {
-		return nil, nil, Errorf(Internal, "writing primary secret (%s) in %s: encoding object: %v", s.primary.name, s.Kind(), err)
+		return nil, nil, Errorf(Internal, "encoding primary secret (%s): %v", p.name, err)
 	}
 	return payload, fields, nil
 }

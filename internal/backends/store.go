@@ -53,7 +53,6 @@ type Store struct {
 	caps     Caps
 	settings Settings
 	opts     StoreOptions
-	primary  *primarySecret
 	cache    *readCache
 	closed   atomic.Bool
 	// down is the first error of a call that found the store unreachable
@@ -98,7 +97,9 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 		if err := s.validateStoreName(o.Settings.PrimarySecretName); err != nil {
 			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
 		}
-		s.primary = &primarySecret{name: o.Settings.PrimarySecretName}
+		desc, tags := o.Settings.Merge("", nil)
+		s.b = NewPrimarySecret(b, o.Settings.PrimarySecretName, PrimarySecretOptions{Description: desc, Tags: tags, Wait: o.Wait, Call: s.callStore})
+		s.caps = s.b.Caps()
 	}
 	return s, nil
 }
@@ -109,17 +110,8 @@ func (s *Store) Kind() string { return s.b.Kind() }
 // Settings returns the key_management_settings in force.
 func (s *Store) Settings() *Settings { return &s.settings }
 
-// Caps returns what objects can do on this store. With a primary secret, names
-// are JSON fields: they have no metadata and no soft delete of their own.
-func (s *Store) Caps() Caps {
-	c := s.caps
-	if s.primary != nil {
-		c.Metadata = false
-		c.SoftDelete = false
-		c.Delete = c.Write
-	}
-	return c
-}
+// Caps returns what objects can do on this store.
+func (s *Store) Caps() Caps { return s.caps }
 
 // NoDeleteReason says why the store cannot delete secrets, "" when it can or
 // does not say (NoDeleteExplainer).
@@ -158,17 +150,10 @@ func (s *Store) Close() error {
 	return s.b.Close()
 }
 
-// ValidateName applies the shared name rules, then the store's own. With a
-// primary secret, names are JSON field names: only the shared rules apply.
-func (s *Store) ValidateName(fullName string) error {
-	if err := ValidateName(fullName); err != nil {
-		return err
-	}
-	if s.primary != nil {
-		return nil
-	}
-	return s.validateStoreName(fullName)
-}
+// ValidateName applies the shared name rules, then the store's own
+// (NameValidator). With a primary secret, names are JSON field names: the
+// decorator has no rules of its own, so only the shared rules apply.
+func (s *Store) ValidateName(fullName string) error { return s.validateStoreName(fullName) }
 
 func (s *Store) validateStoreName(fullName string) error {
 	if err := ValidateName(fullName); err != nil {
@@ -193,18 +178,14 @@ func (s *Store) validateStoreName(fullName string) error {
 // ValidateWrite checks a write before any store call: the name rules, then
 // the store's own rules on description and tags (WriteValidator), with the
 // settings' defaults merged in. The provider calls it at plan time, so a tag
-// the store would refuse fails the plan; req.Value is not needed. With a
-// primary secret, names are JSON fields without metadata: the store's rules
-// apply to the primary secret, which is written with the defaults.
+// the store would refuse fails the plan; req.Value is not needed. (With a
+// primary secret the decorator applies the store's rules to the primary
+// secret, which is what is written.)
 func (s *Store) ValidateWrite(req WriteRequest) error {
 	if err := s.ValidateName(req.Name); err != nil {
 		return err
 	}
 	req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
-	if s.primary != nil {
-		req = WriteRequest{Name: s.primary.name}
-		req.Description, req.Tags = s.settings.Merge("", nil)
-	}
 	return s.validateWrite(req)
 }
 
@@ -303,17 +284,18 @@ func (s *Store) ReadStored(ctx context.Context, fullName string) (*Secret, error
 	return s.find(ctx, fullName, false)
 }
 
-// find is ReadStored; fresh bypasses the per-run caches (the read cache, the
-// primary secret's) and leaves them as they are.
+// find is ReadStored; fresh bypasses the per-run caches (the read cache, and
+// a backend's own: FreshGetter) and leaves them as they are.
 func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret, error) {
-	if s.primary != nil {
-		return s.primaryField(ctx, fullName, fresh)
+	read := s.b.Get
+	if fg, ok := s.b.(FreshGetter); ok && fresh {
+		read = fg.GetFresh
 	}
 	get := func(ctx context.Context) (*Secret, error) {
 		var sec *Secret
 		err := s.call(ctx, "reading", fullName, func(ctx context.Context) error {
 			var err error
-			sec, err = s.b.Get(ctx, fullName)
+			sec, err = read(ctx, fullName)
 			return err
 		})
 		if err == nil && sec == nil {
@@ -354,7 +336,7 @@ func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string
 	}
 	// Names that go to the store in one batch; the rest one at a time.
 	var batchNames, batchFull []string
-	if bg, ok := s.b.(BatchGetter); ok && s.primary == nil && s.settings.AccessMode != WriteOnly {
+	if bg, ok := s.b.(BatchGetter); ok && s.settings.AccessMode != WriteOnly {
 		for i := range names {
 			if s.settings.Hosted(names[i], fullNames[i]) && s.EnvOnlyName(names[i]) == "" {
 				batchNames = append(batchNames, names[i])
@@ -460,38 +442,30 @@ const (
 
 // claim checks, once and before any write, that fullName holds no live secret
 // other than value. A live secret with another value fails with
-// AlreadyExists ("<subject> already exists"), wrapped by wrap. With a primary
-// secret the name is a field: it exists when the primary object has it.
-// Under access_mode write_only a read refused with PermissionDenied does not
+// AlreadyExists ("<subject> already exists"), wrapped by wrap. A name that
+// holds a value no write of ours could have made (foreignValue: a field of
+// the primary secret that is not a JSON string) is taken too. Under
+// access_mode write_only a read refused with PermissionDenied does not
 // block the write (the credential may be allowed to write only); it is
 // reported as a warning. Any other failed read fails the claim: nothing is
 // written on a guess.
 func (s *Store) claim(ctx context.Context, fullName string, value []byte, subject string, wrap func(error) error) (holder, error) {
-	var (
-		sec *Secret
-		err error
-	)
-	if s.primary != nil {
-		sec, err = s.primaryField(ctx, fullName, false)
-	} else {
-		sec, err = s.find(ctx, fullName, true)
-	}
+	sec, err := s.find(ctx, fullName, true)
 	switch code := CodeOf(err); {
 	case code == NotFound:
 		return heldByNone, nil
 	case code == PermissionDenied && s.settings.AccessMode == WriteOnly:
 		Warn(ctx, fmt.Sprintf("could not check whether secret (%s) already exists in %s before writing it: the credential may not read it (access_mode %q): %v", fullName, s.Kind(), WriteOnly, err))
 		return heldUnknown, nil
-	case err != nil && s.primary != nil && code == FailedPrecondition:
-		// A field that is not a JSON string: someone else's.
+	case isForeignValue(err):
 	case err != nil:
 		return heldByNone, wrap(fmt.Errorf("checking whether the name is free before writing: %w", err))
 	case string(sec.Value) == string(value):
 		return heldBySame, nil
 	}
 	where := ""
-	if s.primary != nil {
-		where = fmt.Sprintf(" as a field of primary secret (%s)", s.primary.name)
+	if l, ok := s.b.(Locator); ok {
+		where = " " + l.Locate(fullName)
 	}
 	return heldByNone, wrap(Errorf(AlreadyExists, "%s already exists%s; to manage it, import it (import block id = %q)", subject, where, fullName))
 }
@@ -507,9 +481,6 @@ func (s *Store) Write(ctx context.Context, req WriteRequest) (string, error) {
 		return "", err
 	}
 	req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
-	if s.primary != nil {
-		return s.writePrimaryField(ctx, req.Name, req.Value, false)
-	}
 	if err := s.validateWrite(req); err != nil {
 		return "", err
 	}
@@ -552,8 +523,8 @@ func (s *Store) UpdateMetadata(ctx context.Context, fullName, description string
 
 // Delete removes a secret. It waits until the store no longer returns it only
 // where deletes are eventually consistent (Caps.ImmediateDelete false, see
-// waitGone); a primary-secret field and an immediate delete return at once.
-// A missing secret is not an error.
+// waitGone); an immediate delete returns at once. A missing secret is not an
+// error.
 func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) error {
 	if mode == Abandon {
 		return nil
@@ -567,10 +538,6 @@ func (s *Store) Delete(ctx context.Context, fullName string, mode DeleteMode) er
 	}
 	if mode == DeleteSoft && !caps.SoftDelete {
 		return Errorf(Unsupported, "the %s store has no soft delete", s.Kind())
-	}
-	if s.primary != nil {
-		_, err := s.writePrimaryField(ctx, fullName, nil, true)
-		return err
 	}
 	s.cache.invalidate(fullName)
 	defer s.cache.invalidate(fullName)
@@ -646,7 +613,7 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 	}
 	// A native rotation retires the old name, so it serves only when the old
 	// name is to be deleted.
-	if r, ok := s.b.(Rotator); ok && s.primary == nil && oldMode != Abandon {
+	if r, ok := s.b.(Rotator); ok && oldMode != Abandon {
 		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
 		if err := s.validateWrite(req); err != nil {
 			return "", err
@@ -702,10 +669,26 @@ func (s *Store) Health(ctx context.Context) error {
 	return s.call(ctx, "checking", "store health", s.b.Health)
 }
 
-// call runs one store operation with the per-call timeout, classifies its
+// call runs one operation of the backend: callStore's retries and timeout
+// for a store, or once for a Composite backend, whose own store calls each
+// go through callStore.
+func (s *Store) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
+	if _, ok := s.b.(Composite); !ok {
+		return s.callStore(ctx, op, name, fn)
+	}
+	if s.closed.Load() {
+		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
+	}
+	if err := fn(ctx); err != nil {
+		return fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
+	}
+	return nil
+}
+
+// callStore runs one store call with the per-call timeout, classifies its
 // error and retries Throttled and Unavailable errors (and attempts that timed
 // out) with backoff. Stores must make Put safe to repeat.
-func (s *Store) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
+func (s *Store) callStore(ctx context.Context, op, name string, fn func(context.Context) error) error {
 	if s.closed.Load() {
 		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
 	}

@@ -26,3 +26,9 @@ func on(endpoint string) backendtest.HarnessMaker {
 }
 
 func TestConformance(t *testing.T) { backendtest.RunConformanceTests(t, on(moto)) }
+
+// TestConformancePrimarySecret runs the suite over the primary-secret
+// decorator on moto: every name is a field of one secret.
+func TestConformancePrimarySecret(t *testing.T) {
+	backendtest.RunConformanceTests(t, backendtest.PrimarySecretHarness(on(moto)))
+}

@@ -34,6 +34,12 @@ func maker(h memHarness) HarnessMaker {
 // TestConformance runs the suite with every capability on: nothing skips.
 func TestConformance(t *testing.T) { RunConformanceTests(t, maker(memHarness{caps: AllCaps})) }
 
+// TestConformancePrimarySecret runs it over the primary-secret decorator:
+// every name is a field of one JSON secret in the MemStore.
+func TestConformancePrimarySecret(t *testing.T) {
+	RunConformanceTests(t, PrimarySecretHarness(maker(memHarness{caps: AllCaps})))
+}
+
 // TestConformanceBatchRotator runs it over a store with a batch read and a
 // native rotation, so *Store takes those paths.
 func TestConformanceBatchRotator(t *testing.T) {
