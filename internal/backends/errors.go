@@ -18,6 +18,9 @@ type Error struct {
 	err        error
 	// whole: msg already includes err's message (built by Errorf with %w).
 	whole bool
+	// rule: a store's refusal of a name or write by its own rule, whose
+	// message names the store and the rule (RuleViolation).
+	rule bool
 }
 
 // Error implements error.
@@ -40,7 +43,9 @@ func (e *Error) Unwrap() error { return e.err }
 
 // Errorf returns an *Error with the given code and a formatted message. A %w
 // verb wraps as fmt.Errorf does.
-func Errorf(code Code, format string, args ...any) error {
+func Errorf(code Code, format string, args ...any) error { return errorf(code, format, args...) }
+
+func errorf(code Code, format string, args ...any) *Error {
 	wrapped := fmt.Errorf(format, args...)
 	e := &Error{Code: code, msg: wrapped.Error(), whole: true}
 	switch u := wrapped.(type) {
@@ -50,6 +55,24 @@ func Errorf(code Code, format string, args ...any) error {
 		e.err = wrapped // several %w: keep them all reachable for errors.Is/As
 	}
 	return e
+}
+
+// RuleViolation is the error a store's NameValidator or WriteValidator
+// returns for what it refuses by its own rule (length, charset, tag limits):
+// InvalidArgument, with a message that names the store and the rule ("the
+// aws_secret_manager store does not accept secret name ...: ..."). *Store
+// passes it on as it is; any other error from a validator is wrapped with
+// the store and the name.
+func RuleViolation(format string, args ...any) error {
+	e := errorf(InvalidArgument, format, args...)
+	e.rule = true
+	return e
+}
+
+// isRuleViolation reports whether err is a RuleViolation.
+func isRuleViolation(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.rule
 }
 
 // Wrap tags err with code, keeping err's message and chain. A nil err stays nil.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,18 +158,16 @@ func (s *Store) validateStoreName(fullName string) error {
 	if err := ValidateName(fullName); err != nil {
 		return err
 	}
-	if v, ok := s.b.(NameValidator); ok {
-		if err := v.ValidateName(fullName); err != nil {
-			// DESIGN.md, Names: the error names the store and the rule, and a name
-			// the store refuses is always InvalidArgument (never retried).
-			if !strings.Contains(err.Error(), s.Kind()) {
-				return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)
-			}
-			if CodeOf(err) != InvalidArgument {
-				err = Wrap(InvalidArgument, err)
-			}
-			return err
-		}
+	v, ok := s.b.(NameValidator)
+	if !ok {
+		return nil
+	}
+	// DESIGN.md, Names: the error names the store and the rule, and a name
+	// the store refuses is always InvalidArgument (never retried).
+	if err := v.ValidateName(fullName); err != nil && !isRuleViolation(err) {
+		return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }
@@ -196,15 +193,10 @@ func (s *Store) validateWrite(req WriteRequest) error {
 		return nil
 	}
 	err := v.ValidateWrite(req)
-	switch {
-	case err == nil:
-		return nil
-	case !strings.Contains(err.Error(), s.Kind()):
-		return Errorf(InvalidArgument, "the %s store does not accept secret (%s): %w", s.Kind(), req.Name, err)
-	case CodeOf(err) != InvalidArgument:
-		return Wrap(InvalidArgument, err)
+	if err == nil || isRuleViolation(err) {
+		return err
 	}
-	return err
+	return Errorf(InvalidArgument, "the %s store does not accept secret (%s): %w", s.Kind(), req.Name, err)
 }
 
 // CheckWritable returns an error naming the setting to change when resources

@@ -227,12 +227,12 @@ func (b *backend) Caps() backends.Caps {
 // ValidateName implements backends.NameValidator: Secrets Manager's own rule.
 func (b *backend) ValidateName(name string) error {
 	if n := len(name); n > MaxNameLength {
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: it is %d characters; Secrets Manager names are 1 to %d characters",
+		return backends.RuleViolation("the %s store does not accept secret name %s: it is %d characters; Secrets Manager names are 1 to %d characters",
 			Kind, backends.QuoteName(name), n, MaxNameLength)
 	}
 	for _, r := range name {
 		if !nameChar(r) {
-			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: %q is not allowed; Secrets Manager names are made of ASCII letters, digits and the characters /_+=.@-",
+			return backends.RuleViolation("the %s store does not accept secret name %s: %q is not allowed; Secrets Manager names are made of ASCII letters, digits and the characters /_+=.@-",
 				Kind, backends.QuoteName(name), r)
 		}
 	}
@@ -244,15 +244,15 @@ func (b *backend) ValidateName(name string) error {
 // plan, where the value is not known yet).
 func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 	if len(req.Value) > MaxValueBytes {
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept the value of %s: it is %d bytes; SecretString holds at most %d",
+		return backends.RuleViolation("the %s store does not accept the value of %s: it is %d bytes; SecretString holds at most %d",
 			Kind, backends.QuoteName(req.Name), len(req.Value), MaxValueBytes)
 	}
 	if n := utf8.RuneCountInString(req.Description); n > MaxDescription {
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept the description of %s: it is %d characters; Secrets Manager allows %d",
+		return backends.RuleViolation("the %s store does not accept the description of %s: it is %d characters; Secrets Manager allows %d",
 			Kind, backends.QuoteName(req.Name), n, MaxDescription)
 	}
 	if len(req.Tags) > MaxTags {
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept the tags of %s: there are %d; Secrets Manager allows %d per secret",
+		return backends.RuleViolation("the %s store does not accept the tags of %s: there are %d; Secrets Manager allows %d per secret",
 			Kind, backends.QuoteName(req.Name), len(req.Tags), MaxTags)
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Tags)) {
@@ -270,7 +270,7 @@ func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 		default:
 			continue
 		}
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept tag %q of %s: Secrets Manager tag %s",
+		return backends.RuleViolation("the %s store does not accept tag %q of %s: Secrets Manager tag %s",
 			Kind, k, backends.QuoteName(req.Name), rule)
 	}
 	return nil

@@ -180,23 +180,23 @@ func (b *backend) Get(ctx context.Context, name string) (*backends.Secret, error
 // key_management_settings.tags, so the count is the merged one.
 func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 	if !utf8.Valid(req.Value) {
-		return backends.Errorf(backends.InvalidArgument, "the azure_key_vault store holds text values: the value of %s is not valid UTF-8", backends.QuoteName(req.Name))
+		return backends.RuleViolation("the azure_key_vault store holds text values: the value of %s is not valid UTF-8", backends.QuoteName(req.Name))
 	}
 	return validateTags(req.Name, req.Tags)
 }
 
 func validateTags(name string, tags map[string]string) error {
 	if len(tags) > MaxTags {
-		return backends.Errorf(backends.InvalidArgument,
+		return backends.RuleViolation(
 			"the azure_key_vault store allows at most %d tags per secret, and %s would have %d (the resource's tags merged with key_management_settings.tags)",
 			MaxTags, backends.QuoteName(name), len(tags))
 	}
 	for k, v := range tags {
 		if k == "" || utf8.RuneCountInString(k) > MaxTagKeyLen {
-			return backends.Errorf(backends.InvalidArgument, "the azure_key_vault store allows tag keys of 1 to %d characters; %s has a tag key of %d", MaxTagKeyLen, backends.QuoteName(name), utf8.RuneCountInString(k))
+			return backends.RuleViolation("the azure_key_vault store allows tag keys of 1 to %d characters; %s has a tag key of %d", MaxTagKeyLen, backends.QuoteName(name), utf8.RuneCountInString(k))
 		}
 		if utf8.RuneCountInString(v) > MaxTagValueLen {
-			return backends.Errorf(backends.InvalidArgument, "the azure_key_vault store allows tag values of at most %d characters; tag %q of %s has %d", MaxTagValueLen, k, backends.QuoteName(name), utf8.RuneCountInString(v))
+			return backends.RuleViolation("the azure_key_vault store allows tag values of at most %d characters; tag %q of %s has %d", MaxTagValueLen, k, backends.QuoteName(name), utf8.RuneCountInString(v))
 		}
 	}
 	return nil

@@ -23,17 +23,17 @@ const NameRule = "Key Vault secret names are 1 to 127 characters, each an ASCII 
 // other character replaced by '-') and how LiteLLM references it.
 func CheckName(fullName string) error {
 	if fullName == "" {
-		return backends.Errorf(backends.InvalidArgument, "the azure_key_vault store does not accept an empty secret name. %s", NameRule)
+		return backends.RuleViolation("the azure_key_vault store does not accept an empty secret name. %s", NameRule)
 	}
 	for i, r := range fullName {
 		if !validRune(r) {
-			return backends.Errorf(backends.InvalidArgument,
+			return backends.RuleViolation(
 				"the azure_key_vault store does not accept secret name %s: character %q (at byte %d) is not allowed. %s.%s",
 				backends.QuoteName(fullName), r, i, NameRule, suggestion(fullName))
 		}
 	}
 	if n := utf8.RuneCountInString(fullName); n > MaxNameLength {
-		return backends.Errorf(backends.InvalidArgument,
+		return backends.RuleViolation(
 			"the azure_key_vault store does not accept secret name %s: it is %d characters long, Key Vault allows at most %d. %s",
 			backends.QuoteName(fullName), n, MaxNameLength, NameRule)
 	}

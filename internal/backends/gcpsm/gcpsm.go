@@ -206,7 +206,7 @@ func (b *backend) Caps() backends.Caps {
 // ValidateName implements backends.NameValidator.
 func (b *backend) ValidateName(name string) error {
 	if len(name) > maxSecretIDLength {
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: secret IDs are at most %d characters, this one has %d",
+		return backends.RuleViolation("the %s store does not accept secret name %s: secret IDs are at most %d characters, this one has %d",
 			Kind, backends.QuoteName(name), maxSecretIDLength, len(name))
 	}
 	if !secretIDRE.MatchString(name) {
@@ -217,7 +217,7 @@ func (b *backend) ValidateName(name string) error {
 				break
 			}
 		}
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: secret IDs may contain only letters, digits, \"_\" and \"-\" (at most %d characters), not %q",
+		return backends.RuleViolation("the %s store does not accept secret name %s: secret IDs may contain only letters, digits, \"_\" and \"-\" (at most %d characters), not %q",
 			Kind, backends.QuoteName(name), maxSecretIDLength, bad)
 	}
 	return nil
@@ -227,15 +227,15 @@ func (b *backend) ValidateName(name string) error {
 // tags, and the annotation size limit for the description.
 func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 	if len(req.Tags) > maxLabels {
-		return backends.Errorf(backends.InvalidArgument, "the %s store keeps tags as labels, at most %d per secret; got %d tags", Kind, maxLabels, len(req.Tags))
+		return backends.RuleViolation("the %s store keeps tags as labels, at most %d per secret; got %d tags", Kind, maxLabels, len(req.Tags))
 	}
 	for _, k := range slices.Sorted(maps.Keys(req.Tags)) {
 		if err := validateLabel(k, req.Tags[k]); err != nil {
-			return backends.Errorf(backends.InvalidArgument, "the %s store keeps tags as labels: tag %q: %s", Kind, k, err)
+			return backends.RuleViolation("the %s store keeps tags as labels: tag %q: %s", Kind, k, err)
 		}
 	}
 	if n := len(DescriptionKey) + len(req.Description); n > maxAnnotationBytes {
-		return backends.Errorf(backends.InvalidArgument, "the %s store keeps the description as an annotation, and annotations are at most %d bytes; this description is %d bytes", Kind, maxAnnotationBytes, len(req.Description))
+		return backends.RuleViolation("the %s store keeps the description as an annotation, and annotations are at most %d bytes; this description is %d bytes", Kind, maxAnnotationBytes, len(req.Description))
 	}
 	return nil
 }

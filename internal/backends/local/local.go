@@ -159,16 +159,16 @@ func (b *backend) Caps() backends.Caps {
 // ValidateName implements backends.NameValidator.
 func (b *backend) ValidateName(name string) error {
 	if len(name) > MaxNameBytes {
-		return backends.Errorf(backends.InvalidArgument, "secret name %+q... is %d bytes; the local store allows at most %d", name[:64], len(name), MaxNameBytes)
+		return backends.RuleViolation("secret name %+q... is %d bytes; the local store allows at most %d", name[:64], len(name), MaxNameBytes)
 	}
 	if !utf8.ValidString(name) {
-		return backends.Errorf(backends.InvalidArgument, "secret name %s is not valid UTF-8; the local store allows only UTF-8 names", backends.QuoteName(name))
+		return backends.RuleViolation("secret name %s is not valid UTF-8; the local store allows only UTF-8 names", backends.QuoteName(name))
 	}
 	if strings.Contains(name, "=") {
-		return backends.Errorf(backends.InvalidArgument, "secret name %s contains \"=\", which no environment variable name can hold: LiteLLM's load_dotenv would fail to set it (and stop) when it loads the file; the local store refuses it", backends.QuoteName(name))
+		return backends.RuleViolation("secret name %s contains \"=\", which no environment variable name can hold: LiteLLM's load_dotenv would fail to set it (and stop) when it loads the file; the local store refuses it", backends.QuoteName(name))
 	}
 	if strings.Contains(name, "'") {
-		return backends.Errorf(backends.InvalidArgument, "secret name %s contains a single quote (U+0027): python-dotenv, which LiteLLM loads the file with, reads a quoted name without escapes, so it cannot read this name back; the local store refuses it", backends.QuoteName(name))
+		return backends.RuleViolation("secret name %s contains a single quote (U+0027): python-dotenv, which LiteLLM loads the file with, reads a quoted name without escapes, so it cannot read this name back; the local store refuses it", backends.QuoteName(name))
 	}
 	return nil
 }
@@ -183,10 +183,10 @@ func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 		return nil
 	}
 	if !utf8.Valid(req.Value) {
-		return backends.Errorf(backends.InvalidArgument, "the value of secret (%s) is not valid UTF-8 text; the local store refuses it because python-dotenv, which LiteLLM loads the file with, reads the file as UTF-8 and would fail on it", req.Name)
+		return backends.RuleViolation("the value of secret (%s) is not valid UTF-8 text; the local store refuses it because python-dotenv, which LiteLLM loads the file with, reads the file as UTF-8 and would fail on it", req.Name)
 	}
 	if bytes.IndexByte(req.Value, 0) >= 0 {
-		return backends.Errorf(backends.InvalidArgument, "the value of secret (%s) contains the NUL character (U+0000); the local store refuses it because no environment variable can hold NUL, so LiteLLM's load_dotenv would fail on it", req.Name)
+		return backends.RuleViolation("the value of secret (%s) contains the NUL character (U+0000); the local store refuses it because no environment variable can hold NUL, so LiteLLM's load_dotenv would fail on it", req.Name)
 	}
 	return nil
 }

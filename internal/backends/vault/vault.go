@@ -273,27 +273,27 @@ func validateName(name string) error {
 	q := backends.QuoteName(name)
 	switch {
 	case len(name) > maxNameBytes:
-		return backends.Errorf(backends.InvalidArgument, "the %s store allows secret names of at most %d bytes; %s has %d", Kind, maxNameBytes, q, len(name))
+		return backends.RuleViolation("the %s store allows secret names of at most %d bytes; %s has %d", Kind, maxNameBytes, q, len(name))
 	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not start or end with %q", Kind, q, "/")
+		return backends.RuleViolation("the %s store does not accept secret name %s: names are KV paths and must not start or end with %q", Kind, q, "/")
 	case strings.Contains(name, "//"):
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q (an empty path segment)", Kind, q, "//")
+		return backends.RuleViolation("the %s store does not accept secret name %s: names are KV paths and must not contain %q (an empty path segment)", Kind, q, "//")
 	case pyStrip(name) != name:
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: it has white space at its start or end, which is lost on the way to LiteLLM (YAML drops it from an unquoted os.environ/ reference), so the gateway would ask for another name; remove it", Kind, q)
+		return backends.RuleViolation("the %s store does not accept secret name %s: it has white space at its start or end, which is lost on the way to LiteLLM (YAML drops it from an unquoted os.environ/ reference), so the gateway would ask for another name; remove it", Kind, q)
 	}
 	if i := strings.IndexAny(name, "?#%"); i >= 0 {
 		what := map[byte]string{'?': "starts the URL's query string", '#': "starts the URL's fragment", '%': "starts a percent-escape that Vault decodes"}[name[i]]
-		return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: LiteLLM's Vault reader puts the name into the request URL unescaped, where %q %s, so LiteLLM could never read this secret; use a name without %q, %q or %q",
+		return backends.RuleViolation("the %s store does not accept secret name %s: LiteLLM's Vault reader puts the name into the request URL unescaped, where %q %s, so LiteLLM could never read this secret; use a name without %q, %q or %q",
 			Kind, q, name[i:i+1], what, "?", "#", "%")
 	}
 	for i, r := range name {
 		if r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
-			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: LiteLLM's Vault reader refuses names with control character %U (at byte %d)", Kind, q, r, i)
+			return backends.RuleViolation("the %s store does not accept secret name %s: LiteLLM's Vault reader refuses names with control character %U (at byte %d)", Kind, q, r, i)
 		}
 	}
 	for seg := range strings.SplitSeq(name, "/") {
 		if seg == "." || seg == ".." {
-			return backends.Errorf(backends.InvalidArgument, "the %s store does not accept secret name %s: names are KV paths and must not contain %q as a path segment", Kind, q, seg)
+			return backends.RuleViolation("the %s store does not accept secret name %s: names are KV paths and must not contain %q as a path segment", Kind, q, seg)
 		}
 	}
 	return nil
@@ -460,11 +460,11 @@ func (b *backend) ValidateWrite(req backends.WriteRequest) error {
 // description and tags.
 func checkWrite(req backends.WriteRequest) (map[string]string, error) {
 	if req.Value != nil && !utf8.Valid(req.Value) {
-		return nil, backends.Errorf(backends.InvalidArgument, "the %s store does not accept the value of %s: values are kept as JSON strings in KV data, so they must be UTF-8 text, and this one is not", Kind, backends.QuoteName(req.Name))
+		return nil, backends.RuleViolation("the %s store does not accept the value of %s: values are kept as JSON strings in KV data, so they must be UTF-8 text, and this one is not", Kind, backends.QuoteName(req.Name))
 	}
 	own, err := ownCustom(req.Description, req.Tags)
 	if err != nil {
-		return nil, backends.Errorf(backends.InvalidArgument, "the %s store does not accept the description and tags of %s: %w", Kind, backends.QuoteName(req.Name), err)
+		return nil, backends.RuleViolation("the %s store does not accept the description and tags of %s: %w", Kind, backends.QuoteName(req.Name), err)
 	}
 	return own, nil
 }
