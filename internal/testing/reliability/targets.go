@@ -147,13 +147,13 @@ type Target struct {
 	// is declared, so it is the second).
 	LandingWrite int
 
-	open     func(tb testing.TB, direct bool) backends.Backend
+	open func(tb testing.TB, direct bool) backends.Backend
 	// openKeeper replaces open on KMS stores.
 	openKeeper func(tb testing.TB, direct bool) backends.Keeper
-	paths    func(op Op, stored string) (method, path string)
-	methods  map[Op]string // gRPC method of each op
-	versions func(stored string) int
-	objects  func() []string
+	paths      func(op Op, stored string) (method, path string)
+	methods    map[Op]string // gRPC method of each op
+	versions   func(stored string) int
+	objects    func() []string
 }
 
 // Client is a target's store through the layer, as the provider holds it: a
