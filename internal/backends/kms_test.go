@@ -49,8 +49,6 @@ func TestKMSStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A KMS store is a *Keyring, by type: nothing asks whether it is KMS.
-	var _ *backends.Keyring = s
 	ct, err := s.Encrypt(ctx, "OPENAI_API_KEY", []byte("sk-kms"))
 	if err != nil {
 		t.Fatalf("Encrypt: %v", err)

@@ -117,7 +117,8 @@ func (p storedPath) refuseDeletion(policy string, destroying bool) string {
 	return ""
 }
 
-// importState is the state an import of full starts from (stateToImport).
+// importState is the state an import of full starts from (stateToImport): a
+// stored secret is adopted by its full_name.
 func (p storedPath) importState(full string) (SecretResourceModel, error) {
 	return stateToImport(p.store, full)
 }
@@ -304,9 +305,6 @@ func (p storedPath) delete(ctx context.Context, state *SecretResourceModel, diag
 		addStoreError(ctx, diags, fmt.Sprintf("deleting secret (%s) in %s", full, p.store.Kind()), "delete", limit, err)
 	}
 }
-
-// importable: a stored secret is adopted by its full_name.
-func (storedPath) importable() error { return nil }
 
 // deleteMode is the store's delete for a deletion_policy.
 func deleteMode(policy string) backends.DeleteMode {

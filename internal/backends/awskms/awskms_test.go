@@ -92,8 +92,6 @@ func wantCode(t *testing.T, what string, err error, want backends.Code) {
 // TestCaps: the store is a Keeper, wrapped by a *Keyring; it has no
 // delete and no metadata by construction (a Keeper has neither).
 func TestCaps(t *testing.T) {
-	f := newFixture(t, moto, "")
-	var _ *backends.Keyring = f.s
 	b, err := awskms.New(context.Background(), &awskms.Options{AWS: awstest.Options(moto)})
 	if err != nil {
 		t.Fatal(err)

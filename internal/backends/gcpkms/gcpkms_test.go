@@ -124,7 +124,6 @@ func TestEncryptDecrypt(t *testing.T) {
 	ctx := context.Background()
 	srv := startFake(t)
 	s := newStore(t, newBackend(t, srv, keyA), nil, nil)
-	var _ *backends.Keyring = s // a KMS store is a Keyring, by type
 	for _, value := range []string{"sk-openai-0123456789", "ключ 🔑 \n\t\"'", "\x00\xff\xfe binary", strings.Repeat("x", 64*1024)} {
 		ct, err := s.Encrypt(ctx, "OPENAI_API_KEY", []byte(value))
 		if err != nil {
