@@ -1,9 +1,10 @@
 // Package backends is the layer every provider object goes through. Stores
-// implement the small Backend interface in their own sub-package; provider code
-// only ever holds a *Store, which adds what every store gets for free: the
-// key_management_settings (access mode, hosted keys, prefixes, primary secret,
-// default description and tags), name rules, typed errors, retries with backoff
-// and a per-call timeout.
+// that hold secrets implement the small Backend interface in their own
+// sub-package, KMS stores the Keeper interface (keyring.go); provider code
+// only ever holds a *Store or a *Keyring (both Gateway), which add what every
+// store gets for free: the key_management_settings (access mode, hosted keys,
+// prefixes, primary secret, default description and tags), name rules, typed
+// errors, retries with backoff and a per-call timeout.
 package backends
 
 import (
@@ -97,11 +98,6 @@ type Caps struct {
 	// passes the primary secret's name to no other reader). NewStore refuses
 	// a primary secret elsewhere: LiteLLM would never look there.
 	PrimarySecret bool
-	// KMS: the store holds no secrets (aws_kms, google_kms). It implements
-	// Encrypter: a write encrypts and hands back a ciphertext for the
-	// gateway's environment, a read decrypts one. Get, Put and Delete are
-	// never called.
-	KMS bool
 }
 
 // Backend is implemented by each store package. Provider code uses *Store,
@@ -130,6 +126,66 @@ type Backend interface {
 	// Close releases clients and connections.
 	Close() error
 }
+
+// Keeper is implemented by each KMS store package (aws_kms, google_kms): a
+// store that holds no secrets, only a key, modelled on go-cloud's
+// gocloud.dev/secrets/driver.Keeper. A write encrypts and hands back a
+// ciphertext for the gateway's environment, a read decrypts one. Provider
+// code uses *Keyring, never a Keeper directly. A Keeper may also implement
+// EnvCiphertexter and CredentialChecker.
+type Keeper interface {
+	// Kind returns the store's key_management_system value, e.g. "aws_kms".
+	Kind() string
+	// Encrypt encrypts plaintext for name and returns the ciphertext as the
+	// gateway reads it (base64).
+	Encrypt(ctx context.Context, name string, plaintext []byte) (ciphertext string, err error)
+	// Decrypt decrypts a ciphertext as found in the gateway's environment.
+	// The store strips its own prefixes (aws_kms/) and whitespace where
+	// LiteLLM does, and refuses malformed input with InvalidArgument before
+	// any call.
+	Decrypt(ctx context.Context, name, ciphertext string) ([]byte, error)
+	// Health checks that the key is reachable with the configured
+	// credentials.
+	Health(ctx context.Context) error
+	// ErrorCode classifies an error returned by the methods above. Errors that
+	// are already *Error keep their code without calling it.
+	ErrorCode(err error) Code
+	// Close releases clients and connections.
+	Close() error
+}
+
+// Gateway is what data sources, the ephemeral resource, the list resource
+// and llmsecret_litellm_config need of any store: *Store (a store that holds
+// secrets) and *Keyring (a KMS store) both implement it. It reads as the
+// gateway reads (LiteLLM's get_secret).
+type Gateway interface {
+	// Kind returns the store's key_management_system value.
+	Kind() string
+	// Settings returns the key_management_settings in force.
+	Settings() *Settings
+	// FullName joins an object's name with its prefix and applies the name
+	// rules.
+	FullName(name string, prefix *string, virtualKey bool) (string, error)
+	// ValidateName applies the name rules to a full name.
+	ValidateName(fullName string) error
+	// CheckWritable says why resources may not write, nil when they may.
+	CheckWritable() error
+	// CanList reports whether the store can enumerate its secrets, and why
+	// not.
+	CanList() (bool, string)
+	// ReadAsGateway and ReadManyAsGateway read as LiteLLM's get_secret.
+	ReadAsGateway(ctx context.Context, name, fullName string) (*Secret, error)
+	ReadManyAsGateway(ctx context.Context, names, fullNames []string) (map[string]*Secret, error)
+	// CheckCredentials and Health check the store; Close releases it.
+	CheckCredentials(ctx context.Context) error
+	Health(ctx context.Context) error
+	Close() error
+}
+
+var (
+	_ Gateway = (*Store)(nil)
+	_ Gateway = (*Keyring)(nil)
+)
 
 // NameValidator is implemented by stores with their own name limits (length,
 // charset). The error should say the store and the rule; *Store tags it
@@ -216,17 +272,6 @@ type BatchGetter interface {
 // name, read it back and compare, then delete the old name.
 type Rotator interface {
 	Rotate(ctx context.Context, oldName string, req WriteRequest) (version string, err error)
-}
-
-// Encrypter is implemented by KMS stores (Caps.KMS).
-type Encrypter interface {
-	// Encrypt encrypts plaintext for name and returns the ciphertext as the
-	// gateway reads it (base64).
-	Encrypt(ctx context.Context, name string, plaintext []byte) (ciphertext string, err error)
-	// Decrypt decrypts a ciphertext as found in the gateway's environment.
-	// The store strips its own prefixes (aws_kms/) and whitespace, and
-	// refuses malformed input with InvalidArgument before any call.
-	Decrypt(ctx context.Context, name, ciphertext string) ([]byte, error)
 }
 
 // RetryPolicy bounds the layer's retries of Throttled and Unavailable errors.

@@ -22,28 +22,27 @@ type CredentialChecker interface {
 // mend (refused credentials, a bad setting) and on an unreachable store; a
 // passing trouble (throttling, a sealed or busy server, a slow answer) is
 // left to the operations, which retry.
-func (s *Store) CheckCredentials(ctx context.Context) error {
-	cc, ok := s.b.(CredentialChecker)
+func (s *Store) CheckCredentials(ctx context.Context) error { return s.checkCredentials(ctx, s.b) }
+
+// checkCredentials is CheckCredentials of *Store and *Keyring: store is the
+// Backend or Keeper, which may implement CredentialChecker.
+func (c *caller) checkCredentials(ctx context.Context, store any) error {
+	cc, ok := store.(CredentialChecker)
 	if !ok {
 		return nil
 	}
-	actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	actx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
 	defer cancel()
 	err := cc.CheckCredentials(actx)
 	if err == nil {
 		return nil
 	}
 	timedOut := errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-	err = s.classify(err, timedOut)
+	err = c.classify(err, timedOut)
 	if code := CodeOf(err); !Unreachable(err) && (code.Retryable() || code == DeadlineExceeded) {
 		return nil
 	}
-	return s.withAddressHint(fmt.Errorf("checking the credentials: %w", err))
-}
-
-// withAddressHint is WithAddressHint with this store's StoreOptions.AddressHint.
-func (s *Store) withAddressHint(err error) error {
-	return WithAddressHint(s.Kind(), s.opts.AddressHint, err)
+	return c.withAddressHint(fmt.Errorf("checking the credentials: %w", err))
 }
 
 // WithAddressHint adds to an error that says no connection to the store could

@@ -3,7 +3,6 @@ package backends_test
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"strings"
 	"testing"
 
@@ -11,25 +10,11 @@ import (
 )
 
 // fakeKMS "encrypts" with base64 of the reversed bytes: enough to prove the
-// layer routes KMS stores through Encrypt/Decrypt and never Get/Put/Delete.
+// layer routes KMS stores through Encrypt/Decrypt (a Keeper has nothing
+// else to call).
 type fakeKMS struct{ calls []string }
 
-func (f *fakeKMS) Kind() string { return "fake_kms" }
-func (f *fakeKMS) Caps() backends.Caps {
-	return backends.Caps{Write: true, KMS: true}
-}
-func (f *fakeKMS) Get(context.Context, string) (*backends.Secret, error) {
-	f.calls = append(f.calls, "Get")
-	return nil, errors.New("Get called on a KMS store")
-}
-func (f *fakeKMS) Put(context.Context, backends.WriteRequest) (string, error) {
-	f.calls = append(f.calls, "Put")
-	return "", errors.New("Put called on a KMS store")
-}
-func (f *fakeKMS) Delete(context.Context, string, backends.DeleteMode) error {
-	f.calls = append(f.calls, "Delete")
-	return errors.New("Delete called on a KMS store")
-}
+func (f *fakeKMS) Kind() string                  { return "fake_kms" }
 func (f *fakeKMS) Health(context.Context) error  { return nil }
 func (f *fakeKMS) ErrorCode(error) backends.Code { return backends.Unknown }
 func (f *fakeKMS) Close() error                  { return nil }
@@ -57,15 +42,12 @@ func TestKMSStore(t *testing.T) {
 	ctx := context.Background()
 	env := map[string]string{}
 	kms := &fakeKMS{}
-	s, err := backends.NewStore(kms, &backends.StoreOptions{
+	s, err := backends.NewKeyring(kms, &backends.StoreOptions{
 		Settings:  backends.Settings{AccessMode: backends.ReadAndWrite},
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !s.IsKMS() {
-		t.Fatal("IsKMS: got false, want true")
 	}
 	ct, err := s.Encrypt(ctx, "OPENAI_API_KEY", []byte("sk-kms"))
 	if err != nil {
@@ -98,12 +80,12 @@ func TestKMSStore(t *testing.T) {
 		}
 	}
 	// A KMS store has no primary secret.
-	_, err = backends.NewStore(&fakeKMS{}, &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "p"}})
+	_, err = backends.NewKeyring(&fakeKMS{}, &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "p"}})
 	if backends.CodeOf(err) != backends.InvalidArgument {
 		t.Errorf("NewStore(KMS, primary_secret_name): got %v, want InvalidArgument", err)
 	}
 	// read_only refuses encryption, as it refuses writes.
-	ro, err := backends.NewStore(&fakeKMS{}, nil)
+	ro, err := backends.NewKeyring(&fakeKMS{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

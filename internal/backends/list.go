@@ -24,9 +24,6 @@ const ListPageSize = 100
 
 // CanList reports whether the store can enumerate its secrets, and why not.
 func (s *Store) CanList() (bool, string) {
-	if s.b.Caps().KMS {
-		return false, "a KMS store holds no secrets, only keys: there is nothing to list; the ciphertexts live wherever the proxy's environment is configured"
-	}
 	if e, ok := s.b.(NoListExplainer); ok {
 		return false, e.NoListReason()
 	}

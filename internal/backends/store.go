@@ -2,11 +2,7 @@ package backends
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -53,42 +49,19 @@ type Store struct {
 	settings Settings
 	opts     StoreOptions
 	cache    *readCache
-	closed   atomic.Bool
-	// down is the first error of a call that found the store unreachable
-	// (refused, unresolvable, no TLS) after spending its retries. Later calls
-	// of the run fail at once with it, instead of each spending the whole
-	// retry budget on a store that is not there.
-	down atomic.Pointer[error]
+	// caller runs the store's calls (calls.go): timeouts, retries, the
+	// closed and "store down" states.
+	*caller
 }
 
 // NewStore wraps b. It validates opts.Settings and fills defaults.
 func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
-	var o StoreOptions
-	if opts != nil {
-		o = *opts
-	}
-	if err := o.Settings.Validate(); err != nil {
+	o, err := opts.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	if o.Retry.MaxAttempts <= 0 {
-		o.Retry = DefaultRetryPolicy
-	}
-	if o.CallTimeout <= 0 {
-		o.CallTimeout = DefaultCallTimeout
-	}
-	if o.LookupEnv == nil {
-		o.LookupEnv = os.LookupEnv
-	}
-	if o.Wait == nil {
-		o.Wait = WaitContext
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 16
-	}
 	s := &Store{b: b, caps: b.Caps(), settings: o.Settings, opts: o, cache: newReadCache(o.CacheReads)}
-	if o.Settings.PrimarySecretName != "" && b.Caps().KMS {
-		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name: the %s store holds no secrets, so it has no primary secret", b.Kind())
-	}
+	s.caller = newCaller(b.Kind(), b.ErrorCode, &s.opts)
 	if o.Settings.PrimarySecretName != "" && !b.Caps().PrimarySecret {
 		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name is set, but LiteLLM reads primary secrets only from AWS Secrets Manager (key_management_system = %q): with the %s store it reads each name on its own, so it would never find secrets stored as fields of %s; remove primary_secret_name", PrimarySecretKind, b.Kind(), quoteName(o.Settings.PrimarySecretName))
 	}
@@ -97,7 +70,7 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
 		}
 		desc, tags := o.Settings.Merge("", nil)
-		s.b = NewPrimarySecret(b, o.Settings.PrimarySecretName, PrimarySecretOptions{Description: desc, Tags: tags, Wait: o.Wait, Call: s.callStore})
+		s.b = NewPrimarySecret(b, o.Settings.PrimarySecretName, PrimarySecretOptions{Description: desc, Tags: tags, Wait: o.Wait, Call: s.caller.call})
 		s.caps = s.b.Caps()
 	}
 	return s, nil
@@ -130,24 +103,11 @@ func (s *Store) NoDeleteReason() string {
 // hold fails here, at plan time. Stores never respell a name: LiteLLM reads
 // each secret by the name its config gives, so the stored name is that name.
 func (s *Store) FullName(name string, prefix *string, virtualKey bool) (string, error) {
-	full := s.settings.FullName(name, prefix, virtualKey)
-	if err := s.ValidateName(full); err != nil {
-		if s.settings.PrefixesVirtualKey(prefix, virtualKey) {
-			err = fmt.Errorf("%w (the name is key_management_settings.prefix_for_stored_virtual_keys %q joined with %s as LiteLLM joins it, because virtual_key is true)",
-				err, s.settings.VirtualKeyPrefix(), quoteName(name))
-		}
-		return "", err
-	}
-	return full, nil
+	return fullNameWith(&s.settings, name, prefix, virtualKey, s.ValidateName)
 }
 
 // Close releases the backend. Calls after Close fail with FailedPrecondition.
-func (s *Store) Close() error {
-	if s.closed.Swap(true) {
-		return nil
-	}
-	return s.b.Close()
-}
+func (s *Store) Close() error { return s.closeOnce(s.b.Close) }
 
 // ValidateName applies the shared name rules, then the store's own
 // (NameValidator). With a primary secret, names are JSON field names: the
@@ -202,8 +162,8 @@ func (s *Store) validateWrite(req WriteRequest) error {
 // CheckWritable returns an error naming the setting to change when resources
 // may not write through this store.
 func (s *Store) CheckWritable() error {
-	if !s.settings.CanWrite() {
-		return Errorf(PermissionDenied, "key_management_settings.access_mode is %q, which only reads secrets; set access_mode = %q or %q to manage secrets with llmsecret_secret", s.settings.AccessMode, ReadAndWrite, WriteOnly)
+	if err := s.settings.checkWritable(); err != nil {
+		return err
 	}
 	if !s.Caps().Write {
 		return Errorf(Unsupported, "the %s store does not support writing secrets", s.Kind())
@@ -217,9 +177,6 @@ func (s *Store) CheckWritable() error {
 // secret and the store's environment fallback. name is the object's name as
 // written, fullName the stored name.
 func (s *Store) ReadAsGateway(ctx context.Context, name, fullName string) (*Secret, error) {
-	if s.caps.KMS {
-		return s.lookupKMS(ctx, name, fullName)
-	}
 	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
 	}
@@ -260,11 +217,7 @@ func (s *Store) validateLookup(name, fullName string) error {
 }
 
 func (s *Store) fromEnv(name, why string) (*Secret, error) {
-	v, ok := s.opts.LookupEnv(name)
-	if !ok {
-		return nil, Errorf(NotFound, "reading secret (%s): environment variable %s is not set (%s)", name, quoteName(name), why)
-	}
-	return &Secret{Name: name, Value: []byte(v)}, nil
+	return envSecret(s.opts.LookupEnv, name, why)
 }
 
 // ReadStored reads what the store itself holds: the read of managed resources (refresh, import, read-back after a
@@ -359,36 +312,7 @@ func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string
 			pending = append(pending, i)
 		}
 	}
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, s.opts.Concurrency)
-	)
-	for _, i := range pending {
-		name := names[i]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			sec, err := s.ReadAsGateway(ctx, name, fullNames[i])
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			out[name] = sec
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return out, nil
+	return readConcurrently(ctx, s.opts.Concurrency, out, names, fullNames, pending, s.ReadAsGateway)
 }
 
 // Create writes a secret the provider does not manage yet (a resource's
@@ -399,17 +323,13 @@ func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string
 // and neither does one that already holds exactly the value being written (a
 // write of ours whose answer was lost: retrying it overwrites nothing). The
 // check runs before the write's retry loop, so the layer's own retry of a
-// Put after a lost answer never meets it. KMS stores hold nothing: use
-// Encrypt.
+// Put after a lost answer never meets it.
 func (s *Store) Create(ctx context.Context, req WriteRequest) (string, error) {
 	if err := s.CheckWritable(); err != nil {
 		return "", err
 	}
 	if err := s.ValidateName(req.Name); err != nil {
 		return "", err
-	}
-	if s.caps.KMS {
-		return "", Errorf(Unsupported, "creating secret (%s) with %s: a KMS store holds no secrets; encrypt instead", req.Name, s.Kind())
 	}
 	if _, err := s.claim(ctx, req.Name, req.Value, "it", func(err error) error {
 		return fmt.Errorf("creating secret (%s) in %s: %w", req.Name, s.Kind(), err)
@@ -661,12 +581,12 @@ func (s *Store) Health(ctx context.Context) error {
 	return s.call(ctx, "checking", "store health", s.b.Health)
 }
 
-// call runs one operation of the backend: callStore's retries and timeout
-// for a store, or once for a Composite backend, whose own store calls each
-// go through callStore.
+// call runs one operation of the backend: one store call with the caller's
+// per-call timeout and retries, or, for a Composite backend, its method once,
+// since each of its own store calls goes through the caller.
 func (s *Store) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
 	if _, ok := s.b.(Composite); !ok {
-		return s.callStore(ctx, op, name, fn)
+		return s.caller.call(ctx, op, name, fn)
 	}
 	if s.closed.Load() {
 		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
@@ -675,74 +595,4 @@ func (s *Store) call(ctx context.Context, op, name string, fn func(context.Conte
 		return fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
 	}
 	return nil
-}
-
-// callStore runs one store call with the per-call timeout, classifies its
-// error and retries Throttled and Unavailable errors (and attempts that timed
-// out) with backoff. Stores must make Put safe to repeat.
-func (s *Store) callStore(ctx context.Context, op, name string, fn func(context.Context) error) error {
-	if s.closed.Load() {
-		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
-	}
-	if down := s.down.Load(); down != nil {
-		return fmt.Errorf("%s secret (%s) in %s: not tried, the store was unreachable earlier in this run: %w", op, name, s.Kind(), *down)
-	}
-	p := s.opts.Retry
-	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-		deadline, _ := actx.Deadline()
-		err := fn(actx)
-		timedOut := err != nil && actx.Err() == context.DeadlineExceeded && ctx.Err() == nil
-		cancel()
-		if err == nil {
-			return nil
-		}
-		err = s.classify(err, timedOut)
-		code := CodeOf(err)
-		// A server that enforces the deadline the call carried (gRPC) may
-		// answer DeadlineExceeded a moment before the attempt's own timer
-		// fires: that is the per-call timeout running out too.
-		if code == DeadlineExceeded && !timedOut && ctx.Err() == nil && time.Until(deadline) <= s.opts.CallTimeout/10 {
-			timedOut = true
-		}
-		retry := (code.Retryable() || code == DeadlineExceeded && timedOut) && ctx.Err() == nil
-		if !retry || attempt >= p.MaxAttempts {
-			if retry || attempt > 1 {
-				err = fmt.Errorf("%s secret (%s) in %s: gave up after %d attempts: %w", op, name, s.Kind(), attempt, err)
-			} else {
-				err = fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
-			}
-			if Unreachable(err) && ctx.Err() == nil {
-				err = s.withAddressHint(err)
-				s.down.CompareAndSwap(nil, &err)
-			}
-			return err
-		}
-		delay := p.backoff(attempt, retryAfterOf(err), jitter)
-		if s.opts.OnRetry != nil {
-			s.opts.OnRetry(ctx, op, name, attempt, delay, err)
-		}
-		if werr := s.opts.Wait(ctx, delay); werr != nil {
-			return fmt.Errorf("%s secret (%s) in %s: %w (while retrying: %w)", op, name, s.Kind(), s.classify(werr, false), err)
-		}
-	}
-}
-
-// classify tags err with a code: its own if it is already an *Error, a
-// deadline code for an attempt that ran out of time, else the store's mapping.
-func (s *Store) classify(err error, timedOut bool) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if timedOut {
-		return &Error{Code: DeadlineExceeded, msg: fmt.Sprintf("no answer within the per-call timeout of %s", s.opts.CallTimeout), err: err}
-	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return Wrap(Canceled, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return Wrap(DeadlineExceeded, err)
-	}
-	return Wrap(s.b.ErrorCode(err), err)
 }

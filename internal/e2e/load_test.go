@@ -189,7 +189,7 @@ func TestLoad_awsPrimarySecret(t *testing.T) {
 	apply, plan := loadRun(t, w, loadConfig(tg.Block, fmt.Sprintf("primary_secret_name = %q", primary)), values)
 
 	s := tg.Open(t, true, &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite, PrimarySecretName: primary}})
-	verified := compareAll(t, s, values)
+	verified := compareAll(t, s.Store, values)
 	raw, err := tg.Open(t, true, nil).ReadStored(t.Context(), primary)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestLoad_vaultSecrets(t *testing.T) {
 	values := loadValues(t, n)
 	apply, plan := loadRun(t, w, loadConfig(tg.Block, ""), values)
 
-	verified := compareAll(t, tg.Open(t, true, nil), values)
+	verified := compareAll(t, tg.Open(t, true, nil).Store, values)
 	if objs := tg.Objects(); len(objs) != n {
 		t.Errorf("Vault holds %d secrets, want %d", len(objs), n)
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
-// storeFrom takes the *backends.Store the provider handed over. nil provider
-// data (validation before configure) is not an error.
-func storeFrom(data any, diags *diag.Diagnostics) *backends.Store {
+// storeFrom takes the store the provider handed over: a *backends.Store or
+// a *backends.Keyring. nil provider data (validation before configure) is
+// not an error.
+func storeFrom(data any, diags *diag.Diagnostics) backends.Gateway {
 	if data == nil {
 		return nil
 	}
-	store, ok := data.(*backends.Store)
+	store, ok := data.(backends.Gateway)
 	if !ok {
 		diags.AddError("Unexpected provider data",
 			fmt.Sprintf("want *backends.Store, got %T; please report this provider bug", data))

@@ -10,7 +10,7 @@ import (
 // the store's message, and how to create the secret. Reads served by the
 // process environment (write_only, a name outside hosted_keys) are explained
 // by the store's message alone.
-func notFoundDetail(store *backends.Store, name, full string, err error) string {
+func notFoundDetail(store backends.Gateway, name, full string, err error) string {
 	msg := "secret not found"
 	if err != nil {
 		msg = err.Error()

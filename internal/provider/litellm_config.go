@@ -232,13 +232,13 @@ type proxyConfig struct {
 }
 
 // proxyConfigs maps each configured store to its proxyConfig: data sources
-// receive the *backends.Store, and the one that renders the proxy's config
+// receive the backends.Gateway, and the one that renders the proxy's config
 // looks the rest up here.
 var proxyConfigs sync.Map
 
-func registerProxyConfig(store *backends.Store, pc *proxyConfig) { proxyConfigs.Store(store, pc) }
+func registerProxyConfig(store backends.Gateway, pc *proxyConfig) { proxyConfigs.Store(store, pc) }
 
-func lookupProxyConfig(store *backends.Store) (*proxyConfig, bool) {
+func lookupProxyConfig(store backends.Gateway) (*proxyConfig, bool) {
 	v, ok := proxyConfigs.Load(store)
 	if !ok {
 		return nil, false

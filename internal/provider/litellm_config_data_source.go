@@ -22,7 +22,7 @@ var _ datasource.DataSourceWithConfigure = &LiteLLMConfigDataSource{}
 // side of the provider's configuration. It calls no store and holds no
 // value, only settings and names (DESIGN.md, The proxy's config.yaml).
 type LiteLLMConfigDataSource struct {
-	store *backends.Store
+	store backends.Gateway
 }
 
 // LiteLLMConfigDataSourceModel is its schema.

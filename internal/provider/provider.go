@@ -1,6 +1,7 @@
 // Package provider is the terraform-plugin-framework glue of the llmsecret
 // provider: schemas, models and CRUD handlers that call the backend layer. It
-// never imports a store SDK; everything goes through *backends.Store.
+// never imports a store SDK; everything goes through *backends.Store (a store
+// that holds secrets) or *backends.Keyring (a KMS store), as backends.Gateway.
 package provider
 
 import (
@@ -109,7 +110,8 @@ func (p *LLMSecretProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 }
 
 // Configure implements provider.Provider: it resolves the settings, builds the
-// selected store and hands one *backends.Store to every object.
+// selected store and hands one backends.Gateway (a *backends.Store or a
+// *backends.Keyring) to every object.
 func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
 	cfg, diags := decodeProviderConfig(ctx, req.Config)
 	resp.Diagnostics.Append(diags...)
@@ -152,7 +154,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 			backends.WithAddressHint(kind, stores()[kind].address, err).Error())
 		return
 	}
-	store, err := backends.NewStore(b, &backends.StoreOptions{
+	store, err := b.wrap(&backends.StoreOptions{
 		Settings:    settings,
 		AddressHint: stores()[kind].address,
 		Retry:       timeouts.retry,
@@ -196,7 +198,7 @@ func (p *LLMSecretProvider) Configure(ctx context.Context, req provider.Configur
 // resourceData is what llmsecret_secret gets from Configure: the store and
 // the provider's default deadline of its operations (timeouts.default).
 type resourceData struct {
-	store   *backends.Store
+	store   backends.Gateway
 	timeout time.Duration
 	// valueWarned is the provider's once-per-process flag of the "Prefer
 	// value_wo" warning; quietValue is suppress_value_warning.
@@ -256,10 +258,10 @@ var openStores storeList
 
 type storeList struct {
 	mu     sync.Mutex
-	stores []*backends.Store
+	stores []backends.Gateway
 }
 
-func (l *storeList) add(s *backends.Store) {
+func (l *storeList) add(s backends.Gateway) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.stores = append(l.stores, s)

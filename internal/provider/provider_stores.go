@@ -32,8 +32,10 @@ type storeFactory struct {
 	address string
 	// build maps the store's block (null when absent) to its package's
 	// Options and builds the backend; the store package resolves environment
-	// fallbacks.
-	build func(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error)
+	// fallbacks. A KMS store sets buildKeeper instead: it holds no secrets,
+	// and the provider wraps it in a *backends.Keyring.
+	build       func(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error)
+	buildKeeper func(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Keeper, error)
 	// createCommand is how a secret is created without Terraform, with %[1]s
 	// the full name, for the hint of a data source that found none; "" where
 	// there is nothing to create (KMS stores).
@@ -77,18 +79,47 @@ func stores() map[string]storeFactory {
 	return m
 }
 
+// builtStore is what a factory built: a Backend (a store that holds
+// secrets) or a Keeper (a KMS store); the other is nil.
+type builtStore struct {
+	backend backends.Backend
+	keeper  backends.Keeper
+}
+
+// wrap gives the layer's object for what was built: a *backends.Store or a
+// *backends.Keyring, as the one backends.Gateway every object gets.
+func (b builtStore) wrap(opts *backends.StoreOptions) (backends.Gateway, error) {
+	if b.keeper != nil {
+		kr, err := backends.NewKeyring(b.keeper, opts)
+		if err != nil {
+			return nil, err
+		}
+		return kr, nil
+	}
+	s, err := backends.NewStore(b.backend, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // newBackend builds the store selected by key_management_system.
-func (p *LLMSecretProvider) newBackend(ctx context.Context, kind string, block types.Object) (backends.Backend, error) {
+func (p *LLMSecretProvider) newBackend(ctx context.Context, kind string, block types.Object) (builtStore, error) {
 	st, ok := stores()[kind]
 	if !ok {
-		return nil, fmt.Errorf("unknown key_management_system %q; valid values: %s", kind, backtickList(storeKinds))
+		return builtStore{}, fmt.Errorf("unknown key_management_system %q; valid values: %s", kind, backtickList(storeKinds))
 	}
 	// Reading an unknown value as unset would silently fall back to the
 	// environment, for every store alike.
 	if attr := unknownAttribute(kind, block); attr != "" {
-		return nil, backends.Errorf(backends.InvalidArgument, "%s must be known at plan time; it cannot depend on a value computed during apply", attr)
+		return builtStore{}, backends.Errorf(backends.InvalidArgument, "%s must be known at plan time; it cannot depend on a value computed during apply", attr)
 	}
-	return st.build(ctx, block, p.lookupEnv)
+	if st.buildKeeper != nil {
+		k, err := st.buildKeeper(ctx, block, p.lookupEnv)
+		return builtStore{keeper: k}, err
+	}
+	b, err := st.build(ctx, block, p.lookupEnv)
+	return builtStore{backend: b}, err
 }
 
 // blockAs decodes a store block into its model; a null block leaves the

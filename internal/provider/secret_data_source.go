@@ -25,7 +25,7 @@ func NewSecretDataSource() datasource.DataSource { return &SecretDataSource{} }
 
 // SecretDataSource reads one secret.
 type SecretDataSource struct {
-	store *backends.Store
+	store backends.Gateway
 }
 
 // SecretDataSourceModel is the llmsecret_secret data source.
@@ -101,7 +101,7 @@ func (d *SecretDataSource) Read(ctx context.Context, req datasource.ReadRequest,
 
 // read fills m from the store: the read of both the data source and the
 // ephemeral resource. The returned context masks the value in logs.
-func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store) (context.Context, diag.Diagnostics) {
+func (m *SecretDataSourceModel) read(ctx context.Context, store backends.Gateway) (context.Context, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	if store == nil {
 		diags.AddError("Provider not configured", "please report this provider bug")
@@ -113,16 +113,19 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 		diags.AddAttributeError(path.Root("name"), fmt.Sprintf("invalid secret name for the %s store", store.Kind()), err.Error())
 		return ctx, diags
 	}
+	// The one place the read tells a KMS store (a *Keyring, which decrypts)
+	// from one that holds secrets.
+	keyring, kms := store.(*backends.Keyring)
 	var sec *backends.Secret
 	switch {
-	case store.IsKMS():
+	case kms:
 		// LiteLLM's KMS reads can be right on one of its paths only (an
 		// aws_kms/ prefix, a plaintext it reads as a boolean): say so.
 		wctx, warnings := backends.WithWarnings(ctx)
 		if m.Ciphertext.IsNull() {
-			sec, err = store.ReadAsGateway(wctx, name, full)
+			sec, err = keyring.ReadAsGateway(wctx, name, full)
 		} else {
-			sec, err = store.Decrypt(wctx, name, m.Ciphertext.ValueString())
+			sec, err = keyring.Decrypt(wctx, name, m.Ciphertext.ValueString())
 		}
 		addWarnings(&diags, warnings)
 	case !m.Ciphertext.IsNull():
@@ -133,7 +136,7 @@ func (m *SecretDataSourceModel) read(ctx context.Context, store *backends.Store)
 	if err != nil {
 		summary := fmt.Sprintf("reading secret (%s) in %s", full, store.Kind())
 		detail := err.Error()
-		if backends.CodeOf(err) == backends.NotFound && !store.IsKMS() {
+		if backends.CodeOf(err) == backends.NotFound && !kms {
 			detail = notFoundDetail(store, name, full, err)
 		}
 		// The detail does not repeat the summary.

@@ -20,7 +20,7 @@ func NewSecretEphemeralResource() ephemeral.EphemeralResource { return &SecretEp
 
 // SecretEphemeralResource reads one secret without ever storing it.
 type SecretEphemeralResource struct {
-	store *backends.Store
+	store backends.Gateway
 }
 
 // SecretEphemeralResourceModel is the llmsecret_secret ephemeral resource.

@@ -27,7 +27,10 @@ func NewSecretListResource() list.ListResource { return &SecretListResource{} }
 // never reads a value: a result is a name, an identity and, when the list
 // block asks for it, the state an import of that name starts from.
 type SecretListResource struct {
-	store *backends.Store
+	// store is the provider's store. Listing needs a *backends.Store: a KMS
+	// store (*backends.Keyring) holds nothing to list, and List says so
+	// (Gateway.CanList).
+	store backends.Gateway
 }
 
 // secretListModel is the list block's config.
@@ -86,16 +89,28 @@ func (l *SecretListResource) List(ctx context.Context, req list.ListRequest, str
 		return
 	}
 	summary := fmt.Sprintf("listing secrets in %s", l.store.Kind())
+	store, isStore := l.store.(*backends.Store)
+	if ok, why := l.store.CanList(); !ok || !isStore {
+		if why == "" {
+			why = fmt.Sprintf("want *backends.Store, got %T; please report this provider bug", l.store)
+		}
+		stream.Results = func(push func(list.ListResult) bool) {
+			r := req.NewListResult(ctx)
+			r.Diagnostics.AddError(summary, why)
+			push(r)
+		}
+		return
+	}
 	stream.Results = func(push func(list.ListResult) bool) {
 		var n int64
-		for full, err := range l.store.List(ctx, search) {
+		for full, err := range store.List(ctx, search) {
 			if err != nil {
 				r := req.NewListResult(ctx)
 				r.Diagnostics.AddError(summary, detailOf(summary, err.Error()))
 				push(r)
 				return
 			}
-			state, err := stateToImport(l.store, full)
+			state, err := stateToImport(store, full)
 			if err != nil || (wantVK != nil && state.VirtualKey.ValueBool() != *wantVK) {
 				continue // a name the resource cannot import, or not the kind asked for
 			}

@@ -108,6 +108,25 @@ list "llmsecret_secret" "vk" {
 	})
 }
 
+// TestAccSecretListResource_kms: terraform query on a KMS store (a
+// *backends.Keyring) says there is nothing to list, with the store's reason.
+func TestAccSecretListResource_kms(t *testing.T) {
+	srv := startKMS(t, kmsKey)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		TerraformVersionChecks:   needsQuery,
+		Steps: []resource.TestStep{
+			{Config: googleKMSConfig(srv, kmsKey, readWrite)},
+			{
+				Query:       true,
+				Config:      queryConfig(""),
+				ExpectError: regexp.MustCompile(`(?s)listing secrets in google_kms.*KMS store holds no secrets, only keys: there is\s+nothing to list`),
+			},
+		},
+	})
+}
+
 // TestAccSecretResource_identity: a created secret carries its identity;
 // an import block by identity adopts a secret nobody declared, with no value
 // in the configuration, and the next plan is empty; the store's value is

@@ -43,7 +43,7 @@ func NewSecretResource() resource.Resource { return &SecretResource{} }
 
 // SecretResource manages one secret in the configured store.
 type SecretResource struct {
-	store *backends.Store
+	store backends.Gateway
 	// path is what an object does on this store: a KMS store only encrypts,
 	// any other store holds the secret. Configure picks it once.
 	path secretPath
@@ -76,17 +76,29 @@ type secretPath interface {
 	read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse, state *SecretResourceModel)
 	// delete applies deletion_policy to the object of state.
 	delete(ctx context.Context, state *SecretResourceModel, diags *diag.Diagnostics)
-	// importable says why nothing can be imported, nil when it can.
-	importable() error
+	// importState is the state an import of full starts from, or why
+	// nothing can be imported.
+	importState(full string) (SecretResourceModel, error)
+	// defaultDeletionPolicy is deletion_policy when the configuration
+	// leaves it out.
+	defaultDeletionPolicy() string
+	// keepsMetadata reports whether the store keeps description and tags.
+	keepsMetadata() bool
+	// envOnlyName says why LiteLLM reads full from its environment and never
+	// from the store, "" when it reads the store.
+	envOnlyName(full string) string
 }
 
-// secretPathFor is the one place that tells a KMS store from one that holds
-// secrets.
-func secretPathFor(store *backends.Store, timeout time.Duration) secretPath {
-	if store.IsKMS() {
-		return kmsPath{store: store}
+// secretPathFor is the one place that tells a KMS store (a *Keyring) from
+// one that holds secrets (a *Store).
+func secretPathFor(store backends.Gateway, timeout time.Duration) secretPath {
+	switch s := store.(type) {
+	case *backends.Keyring:
+		return kmsPath{store: s}
+	case *backends.Store:
+		return storedPath{store: s, timeout: timeout}
 	}
-	return storedPath{store: store, timeout: timeout}
+	return nil
 }
 
 // SecretResourceModel is llmsecret_secret's state.
@@ -129,6 +141,11 @@ func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequ
 		r.store, r.timeout = d.store, d.timeout
 		r.path = secretPathFor(d.store, d.timeout)
 		r.valueWarned, r.quietValue = d.valueWarned, d.quietValue
+		if r.path == nil {
+			r.store = nil
+			resp.Diagnostics.AddError("Unexpected provider data",
+				fmt.Sprintf("want *backends.Store or *backends.Keyring, got %T; please report this provider bug", d.store))
+		}
 	default:
 		resp.Diagnostics.AddError("Unexpected provider data",
 			fmt.Sprintf("want *provider.resourceData, got %T; please report this provider bug", req.ProviderData))
@@ -309,11 +326,7 @@ func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	summary := fmt.Sprintf("importing secret (%s) in %s", id, r.store.Kind())
-	if err := r.path.importable(); err != nil {
-		resp.Diagnostics.AddError(summary, err.Error())
-		return
-	}
-	state, err := stateToImport(r.store, id)
+	state, err := r.path.importState(id)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return

@@ -19,7 +19,7 @@ import (
 // ciphertext, refresh keeps state (the ciphertext in state is the truth),
 // destroy only forgets, and there is nothing to import.
 type kmsPath struct {
-	store *backends.Store
+	store *backends.Keyring
 }
 
 var _ secretPath = kmsPath{}
@@ -60,10 +60,19 @@ func (kmsPath) read(context.Context, resource.ReadRequest, *resource.ReadRespons
 // delete only forgets the ciphertext.
 func (kmsPath) delete(context.Context, *SecretResourceModel, *diag.Diagnostics) {}
 
-// importable: there is no remote object to adopt.
-func (kmsPath) importable() error {
-	return errors.New("a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
+// importState: there is no remote object to adopt.
+func (kmsPath) importState(string) (SecretResourceModel, error) {
+	return SecretResourceModel{}, errors.New("a KMS store holds no secrets, so there is nothing to import; declare the resource and apply it to encrypt the value")
 }
+
+// defaultDeletionPolicy: delete, since destroy only forgets the ciphertext.
+func (kmsPath) defaultDeletionPolicy() string { return policyDelete }
+
+// keepsMetadata: a KMS store writes no description or tags.
+func (kmsPath) keepsMetadata() bool { return false }
+
+// envOnlyName: LiteLLM reads every hosted name through the KMS.
+func (kmsPath) envOnlyName(string) string { return "" }
 
 // encrypt sets the plan's ciphertext from the KMS store. KMS stores have no
 // version ids: version is null.

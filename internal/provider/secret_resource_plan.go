@@ -75,7 +75,7 @@ func (r *SecretResource) planDestroy(ctx context.Context, raw tftypes.Value, dia
 // configuration leaves it out, and refuses a policy the store cannot apply.
 func (r *SecretResource) planDeletionPolicy(config tftypes.Value, plan *SecretResourceModel, diags *diag.Diagnostics) {
 	if (plan.DeletionPolicy.IsUnknown() || plan.DeletionPolicy.IsNull()) && configStates(config, "deletion_policy")[0] == attrNull {
-		plan.DeletionPolicy = types.StringValue(defaultDeletionPolicy(r.store.Caps()))
+		plan.DeletionPolicy = types.StringValue(r.path.defaultDeletionPolicy())
 	}
 	if why := r.path.refuseDeletion(plan.DeletionPolicy.ValueString(), false); why != "" {
 		diags.AddAttributeError(path.Root("deletion_policy"), "deletion_policy not supported", why)
@@ -97,7 +97,7 @@ func (r *SecretResource) planName(plan *SecretResourceModel, diags *diag.Diagnos
 		return false
 	}
 	plan.ID = plan.FullName
-	if why := r.store.EnvOnlyName(full); why != "" {
+	if why := r.path.envOnlyName(full); why != "" {
 		diags.AddAttributeWarning(path.Root("name"), "LiteLLM does not read this secret from the store",
 			fmt.Sprintf("secret (%s) is written to %s, but %s: the proxy uses its own environment variable", full, r.store.Kind(), why))
 	}
@@ -150,7 +150,7 @@ func (r *SecretResource) planUpdate(ctx context.Context, req resource.ModifyPlan
 // default tags apply to every store alike, and the aws provider also plans
 // attributes a resource cannot carry everywhere with a warning.
 func (r *SecretResource) warnMetadataDropped(plan, state *SecretResourceModel, diags *diag.Diagnostics) {
-	if r.store.Caps().Metadata {
+	if r.path.keepsMetadata() {
 		return
 	}
 	newly := func(p, s attr.Value) bool { return !p.IsNull() && (state == nil || !p.Equal(s)) }
@@ -183,15 +183,14 @@ func writesValue(plan, state *SecretResourceModel) bool {
 }
 
 // defaultDeletionPolicy is deletion_policy when the configuration leaves it
-// out: soft_delete where the store can delete recoverably (AWS recovery
-// window, Vault latest-version delete, Azure soft delete), as LiteLLM and the
-// aws provider delete; delete where it can only delete for good (and on KMS
-// stores, where destroy only forgets); abandon where it cannot delete, so
-// destroy never fails there.
+// out on a store that holds secrets: soft_delete where the store can delete
+// recoverably (AWS recovery window, Vault latest-version delete, Azure soft
+// delete), as LiteLLM and the aws provider delete; delete where it can only
+// delete for good; abandon where it cannot delete, so destroy never fails
+// there. KMS stores, where destroy only forgets, default to delete
+// (kmsPath.defaultDeletionPolicy).
 func defaultDeletionPolicy(caps backends.Caps) string {
 	switch {
-	case caps.KMS:
-		return policyDelete
 	case caps.Delete && caps.SoftDelete:
 		return policySoftDelete
 	case caps.Delete:

@@ -117,6 +117,21 @@ func (p storedPath) refuseDeletion(policy string, destroying bool) string {
 	return ""
 }
 
+// importState is the state an import of full starts from (stateToImport): a
+// stored secret is adopted by its full_name.
+func (p storedPath) importState(full string) (SecretResourceModel, error) {
+	return stateToImport(p.store, full)
+}
+
+// defaultDeletionPolicy is the store's default (see defaultDeletionPolicy).
+func (p storedPath) defaultDeletionPolicy() string { return defaultDeletionPolicy(p.store.Caps()) }
+
+// keepsMetadata reports whether the store keeps description and tags.
+func (p storedPath) keepsMetadata() bool { return p.store.Caps().Metadata }
+
+// envOnlyName is the store's EnvOnlyName.
+func (p storedPath) envOnlyName(full string) string { return p.store.EnvOnlyName(full) }
+
 // noDeleteMessage explains the plan-time refusal of deletion_policy = delete
 // on a store that cannot delete, with the store's reason when it gives one.
 func noDeleteMessage(s *backends.Store) string {
@@ -290,9 +305,6 @@ func (p storedPath) delete(ctx context.Context, state *SecretResourceModel, diag
 		addStoreError(ctx, diags, fmt.Sprintf("deleting secret (%s) in %s", full, p.store.Kind()), "delete", limit, err)
 	}
 }
-
-// importable: a stored secret is adopted by its full_name.
-func (storedPath) importable() error { return nil }
 
 // deleteMode is the store's delete for a deletion_policy.
 func deleteMode(policy string) backends.DeleteMode {

@@ -81,11 +81,14 @@ func TestDefaultDeletionPolicy(t *testing.T) {
 		"azure_key_vault (soft delete)":           {backends.Caps{Write: true, Delete: true, SoftDelete: true, Metadata: true}, policySoftDelete},
 		"local (no recovery)":                     {backends.Caps{Write: true, Delete: true, Binary: true, EnvFallback: true, ImmediateDelete: true}, policyDelete},
 		"cyberark (no delete)":                    {backends.Caps{Write: true, Binary: true}, policyAbandon},
-		"aws_kms (no remote object)":              {backends.Caps{Write: true, KMS: true}, policyDelete},
 		"primary secret (fields: no soft delete)": {backends.Caps{Write: true, Delete: true}, policyDelete},
 	} {
 		if got := defaultDeletionPolicy(tc.caps); got != tc.want {
 			t.Errorf("default deletion_policy on %s: got %q, want %q", store, got, tc.want)
 		}
+	}
+	// KMS stores (a *Keyring) take the KMS path.
+	if got, want := (kmsPath{}).defaultDeletionPolicy(), policyDelete; got != want {
+		t.Errorf("default deletion_policy on %s: got %q, want %q", "aws_kms (no remote object)", got, want)
 	}
 }

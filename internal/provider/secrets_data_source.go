@@ -24,7 +24,7 @@ func NewSecretsDataSource() datasource.DataSource { return &SecretsDataSource{} 
 
 // SecretsDataSource reads many secrets in one go.
 type SecretsDataSource struct {
-	store *backends.Store
+	store backends.Gateway
 }
 
 // SecretsDataSourceModel is the llmsecret_secrets data source.

@@ -62,7 +62,7 @@ func awsSecretsManagerStoreFactory() storeFactory {
 }
 
 func awsKMSStoreFactory() storeFactory {
-	return storeFactory{kind: awskms.Kind, schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, build: buildAWSKMS,
+	return storeFactory{kind: awskms.Kind, schema: func() schema.SingleNestedAttribute { return awsSchema(false) }, buildKeeper: buildAWSKMS,
 		address: awskms.Kind + ".region and endpoint, or AWS_REGION_NAME / AWS_REGION and AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL"}
 }
 
@@ -86,7 +86,7 @@ func buildAWSSecretsManager(ctx context.Context, block types.Object, lookupEnv f
 	})
 }
 
-func buildAWSKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+func buildAWSKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Keeper, error) {
 	var m awsKMSStoreModel
 	if err := blockAs(ctx, block, &m); err != nil {
 		return nil, err

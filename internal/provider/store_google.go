@@ -37,7 +37,7 @@ func googleSecretManagerStoreFactory() storeFactory {
 }
 
 func googleKMSStoreFactory() storeFactory {
-	return storeFactory{kind: gcpkms.Kind, schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, build: buildGoogleKMS,
+	return storeFactory{kind: gcpkms.Kind, schema: func() schema.SingleNestedAttribute { return googleSchema(false) }, buildKeeper: buildGoogleKMS,
 		address: gcpkms.Kind + ".endpoint (unset: Google's public endpoint)"}
 }
 
@@ -56,7 +56,7 @@ func buildGoogleSecretManager(ctx context.Context, block types.Object, lookupEnv
 	})
 }
 
-func buildGoogleKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Backend, error) {
+func buildGoogleKMS(ctx context.Context, block types.Object, lookupEnv func(string) (string, bool)) (backends.Keeper, error) {
 	var m googleKMSStoreModel
 	if err := blockAs(ctx, block, &m); err != nil {
 		return nil, err

@@ -579,11 +579,7 @@ func kmsEncrypt(t *testing.T, srv *gcpkmstest.Server, key, value string) string 
 		t.Fatal(err)
 	}
 	defer b.Close()
-	enc, ok := b.(backends.Encrypter)
-	if !ok {
-		t.Fatal("the google_kms store does not implement Encrypter")
-	}
-	ct, err := enc.Encrypt(context.Background(), "seed", []byte(value))
+	ct, err := b.Encrypt(context.Background(), "seed", []byte(value))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -688,8 +684,7 @@ resource "llmsecret_secret" "test" {
 						if err != nil {
 							return err
 						}
-						enc, _ := b.(backends.Encrypter)
-						_, err = enc.Decrypt(context.Background(), "ENV_KEY", ct)
+						_, err = b.Decrypt(context.Background(), "ENV_KEY", ct)
 						_ = b.Close()
 						if (err == nil) != wantOK {
 							return fmt.Errorf("decrypting with %s: got %v, want success %t", key, err, wantOK)

@@ -1,5 +1,5 @@
 // Package awskms is the AWS KMS store (key_management_system = "aws_kms").
-// It holds no secrets (Caps.KMS): a write encrypts the value with a KMS key
+// It holds no secrets (a backends.Keeper, wrapped by *backends.Keyring): a write encrypts the value with a KMS key
 // and hands back the ciphertext, base64 encoded, for the gateway's
 // environment; a read decrypts such a ciphertext, as LiteLLM's
 // AWSKeyManagementService_V2 does at start-up.
@@ -97,14 +97,13 @@ type backend struct {
 }
 
 var (
-	_ backends.Backend         = (*backend)(nil)
-	_ backends.Encrypter       = (*backend)(nil)
+	_ backends.Keeper          = (*backend)(nil)
 	_ backends.EnvCiphertexter = (*backend)(nil)
 )
 
 // New returns the KMS store. opts nil means the defaults. It reads the
 // shared AWS config files but calls no service.
-func New(ctx context.Context, opts *Options) (backends.Backend, error) {
+func New(ctx context.Context, opts *Options) (backends.Keeper, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -120,28 +119,10 @@ func New(ctx context.Context, opts *Options) (backends.Backend, error) {
 	return b, nil
 }
 
-// Kind implements backends.Backend.
+// Kind implements backends.Keeper.
 func (b *backend) Kind() string { return Kind }
 
-// Caps implements backends.Backend.
-func (b *backend) Caps() backends.Caps { return backends.Caps{Write: true, KMS: true} }
-
-func (b *backend) noSecrets() error {
-	return backends.Errorf(backends.Unsupported, "the %s store holds no secrets; it encrypts and decrypts", Kind)
-}
-
-// Get implements backends.Backend; a KMS store is never asked (Caps.KMS).
-func (b *backend) Get(context.Context, string) (*backends.Secret, error) { return nil, b.noSecrets() }
-
-// Put implements backends.Backend; a KMS store is never asked (Caps.KMS).
-func (b *backend) Put(context.Context, backends.WriteRequest) (string, error) {
-	return "", b.noSecrets()
-}
-
-// Delete implements backends.Backend; a KMS store is never asked (Caps.KMS).
-func (b *backend) Delete(context.Context, string, backends.DeleteMode) error { return b.noSecrets() }
-
-// Encrypt implements backends.Encrypter.
+// Encrypt implements backends.Keeper.
 func (b *backend) Encrypt(ctx context.Context, name string, plaintext []byte) (string, error) {
 	if b.keyID == "" {
 		return "", backends.Errorf(backends.InvalidArgument, "%s.key_id is not set: the %s store needs a key to encrypt with (decrypting needs none)", Kind, Kind)
@@ -159,7 +140,7 @@ func (b *backend) Encrypt(ctx context.Context, name string, plaintext []byte) (s
 	return base64.StdEncoding.EncodeToString(out.CiphertextBlob), nil
 }
 
-// Decrypt implements backends.Encrypter.
+// Decrypt implements backends.Keeper.
 func (b *backend) Decrypt(ctx context.Context, name, ciphertext string) ([]byte, error) {
 	blob, err := ParseCiphertext(ciphertext)
 	if err != nil {
@@ -330,7 +311,7 @@ func b64Value(c byte) (byte, bool) {
 	return 0, false
 }
 
-// Health implements backends.Backend: DescribeKey of key_id, else ListKeys.
+// Health implements backends.Keeper: DescribeKey of key_id, else ListKeys.
 func (b *backend) Health(ctx context.Context) error {
 	if b.keyID != "" {
 		_, err := b.client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(b.keyID)})
@@ -360,10 +341,10 @@ var errorCodes = map[string]backends.Code{
 	"ThrottlingException":           backends.Throttled,
 }
 
-// ErrorCode implements backends.Backend.
+// ErrorCode implements backends.Keeper.
 func (b *backend) ErrorCode(err error) backends.Code { return awsconfig.ErrorCode(err, errorCodes) }
 
-// Close implements backends.Backend.
+// Close implements backends.Keeper.
 func (b *backend) Close() error {
 	b.cfg.Close()
 	return nil

@@ -19,8 +19,9 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends/awskms"
 )
 
-// KMS-specific tests (a KMS store holds no secrets, so the conformance suite
-// has nothing to run on it: Caps.KMS).
+// KMS-specific tests (a KMS store holds no secrets, so the secret
+// conformance suite has nothing to run on it; the Keeper conformance suite
+// runs in keeper_test.go).
 
 // kmsClient is a raw KMS client on an emulator, for creating keys.
 func kmsClient(t *testing.T, endpoint string) *kms.Client {
@@ -48,7 +49,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	proxy *awstest.Proxy
-	s     *backends.Store
+	s     *backends.Keyring
 	env   map[string]string
 }
 
@@ -60,7 +61,7 @@ func newFixture(t *testing.T, endpoint, keyID string) *fixture {
 	if err != nil {
 		t.Fatalf("awskms.New: %v", err)
 	}
-	f.s, err = backends.NewStore(b, &backends.StoreOptions{
+	f.s, err = backends.NewKeyring(b, &backends.StoreOptions{
 		Settings:  backends.Settings{AccessMode: backends.ReadAndWrite},
 		LookupEnv: func(k string) (string, bool) { v, ok := f.env[k]; return v, ok },
 		Wait:      func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
@@ -88,10 +89,15 @@ func wantCode(t *testing.T, what string, err error, want backends.Code) {
 	}
 }
 
+// TestCaps: the store is a Keeper, wrapped by a *Keyring; it has no
+// delete and no metadata by construction (a Keeper has neither).
 func TestCaps(t *testing.T) {
-	f := newFixture(t, moto, "")
-	if !f.s.IsKMS() || f.s.Caps().Delete || f.s.Caps().Metadata {
-		t.Errorf("Caps: got %+v, want KMS without Delete or Metadata", f.s.Caps())
+	b, err := awskms.New(context.Background(), &awskms.Options{AWS: awstest.Options(moto)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.(backends.Backend); ok {
+		t.Errorf("awskms.New: got a Backend (%T), want a Keeper only: a KMS store holds no secrets", b)
 	}
 }
 
@@ -193,7 +199,7 @@ func TestHostedKeysAndWriteOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := backends.NewStore(b, &backends.StoreOptions{Settings: settings, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+		s, err := backends.NewKeyring(b, &backends.StoreOptions{Settings: settings, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // Package gcpkms is the Google Cloud KMS store (key_management_system =
 // "google_kms"), on cloud.google.com/go/kms over gRPC. It holds no secrets:
-// it implements backends.Encrypter (Caps.KMS), as LiteLLM's Google KMS
-// support reads them.
+// it is a backends.Keeper (wrapped by *backends.Keyring), as LiteLLM's
+// Google KMS support reads them.
 //
 // It reads the google_kms block: key_name (else GOOGLE_KMS_RESOURCE_NAME,
 // LiteLLM's variable), a symmetric crypto key
@@ -109,14 +109,11 @@ type backend struct {
 	c *kms.KeyManagementClient
 }
 
-var (
-	_ backends.Backend   = (*backend)(nil)
-	_ backends.Encrypter = (*backend)(nil)
-)
+var _ backends.Keeper = (*backend)(nil)
 
 // New returns the KMS store. It resolves the options and creates the
 // client; the connection is made on the first call.
-func New(ctx context.Context, opts *Options) (backends.Backend, error) {
+func New(ctx context.Context, opts *Options) (backends.Keeper, error) {
 	r, err := opts.Resolve()
 	if err != nil {
 		return nil, err
@@ -131,37 +128,14 @@ func New(ctx context.Context, opts *Options) (backends.Backend, error) {
 	return &backend{r: r, c: c}, nil
 }
 
-// Kind implements backends.Backend.
+// Kind implements backends.Keeper.
 func (b *backend) Kind() string { return Kind }
-
-// Caps implements backends.Backend.
-func (b *backend) Caps() backends.Caps { return backends.Caps{Write: true, Binary: true, KMS: true} }
-
-func (b *backend) noSecrets(op string) error {
-	return backends.Errorf(backends.Unsupported, "the %s store holds no secrets, so it cannot %s one; it encrypts and decrypts with %s", Kind, op, b.r.KeyName)
-}
-
-// Get implements backends.Backend; the layer never calls it on a KMS store.
-func (b *backend) Get(context.Context, string) (*backends.Secret, error) {
-	return nil, b.noSecrets("read")
-}
-
-// Put implements backends.Backend; the layer never calls it on a KMS store.
-func (b *backend) Put(context.Context, backends.WriteRequest) (string, error) {
-	return "", b.noSecrets("write")
-}
-
-// Delete implements backends.Backend; the layer never calls it on a KMS
-// store.
-func (b *backend) Delete(context.Context, string, backends.DeleteMode) error {
-	return b.noSecrets("delete")
-}
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func crc32c(data []byte) int64 { return int64(crc32.Checksum(data, crcTable)) }
 
-// Encrypt implements backends.Encrypter.
+// Encrypt implements backends.Keeper.
 func (b *backend) Encrypt(ctx context.Context, name string, plaintext []byte) (string, error) {
 	resp, err := b.c.Encrypt(ctx, &kmspb.EncryptRequest{
 		Name:            b.r.KeyName,
@@ -180,7 +154,7 @@ func (b *backend) Encrypt(ctx context.Context, name string, plaintext []byte) (s
 	return base64.StdEncoding.EncodeToString(resp.GetCiphertext()), nil
 }
 
-// Decrypt implements backends.Encrypter.
+// Decrypt implements backends.Keeper.
 func (b *backend) Decrypt(ctx context.Context, name, ciphertext string) ([]byte, error) {
 	raw, err := DecodeCiphertext(ciphertext)
 	if err != nil {
@@ -226,7 +200,7 @@ const (
 	errNotBase64       = ciphertextError("is not canonical standard base64, so LiteLLM's google_kms reader refuses it (\"Google KMS requires the encrypted secret to be encoded in base64\") and uses the variable's text undecrypted; it checks the text exactly as set, so no surrounding whitespace or newline: set the resource's ciphertext attribute as it is")
 )
 
-// Health implements backends.Backend: the key exists, is a symmetric
+// Health implements backends.Keeper: the key exists, is a symmetric
 // encryption key, and its primary version is enabled. It needs
 // cloudkms.cryptoKeys.get, which the Encrypter/Decrypter role lacks.
 func (b *backend) Health(ctx context.Context) error {
@@ -243,8 +217,8 @@ func (b *backend) Health(ctx context.Context) error {
 	return nil
 }
 
-// ErrorCode implements backends.Backend: the gRPC status code, by table.
+// ErrorCode implements backends.Keeper: the gRPC status code, by table.
 func (b *backend) ErrorCode(err error) backends.Code { return gcpconfig.Code(err) }
 
-// Close implements backends.Backend.
+// Close implements backends.Keeper.
 func (b *backend) Close() error { return b.c.Close() }

@@ -19,7 +19,8 @@ import (
 
 // Google Cloud KMS-specific tests. A KMS store holds no secrets, so the
 // conformance suite (Get, Put, Delete) does not apply; these tests cover the
-// Encrypter contract through *backends.Store, as provider code uses it.
+// Keeper contract through *backends.Keyring, as provider code uses it (and
+// keeper_test.go runs the Keeper conformance suite).
 
 const (
 	keyA = "projects/test-project/locations/global/keyRings/llm/cryptoKeys/key-a"
@@ -42,7 +43,7 @@ func startFake(t *testing.T) *gcpkmstest.Server {
 	return srv
 }
 
-func newBackend(t *testing.T, srv *gcpkmstest.Server, key string) backends.Backend {
+func newBackend(t *testing.T, srv *gcpkmstest.Server, key string) backends.Keeper {
 	t.Helper()
 	b, err := gcpkms.New(context.Background(), &gcpkms.Options{KeyName: key, Endpoint: srv.Endpoint(), LookupEnv: env(nil)})
 	if err != nil {
@@ -64,13 +65,13 @@ func (w *waits) wait(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-func newStore(t *testing.T, b backends.Backend, environ map[string]string, w *waits) *backends.Store {
+func newStore(t *testing.T, b backends.Keeper, environ map[string]string, w *waits) *backends.Keyring {
 	t.Helper()
 	o := &backends.StoreOptions{Settings: backends.Settings{AccessMode: backends.ReadAndWrite}, LookupEnv: env(environ)}
 	if w != nil {
 		o.Wait = w.wait
 	}
-	s, err := backends.NewStore(b, o)
+	s, err := backends.NewKeyring(b, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,9 +124,6 @@ func TestEncryptDecrypt(t *testing.T) {
 	ctx := context.Background()
 	srv := startFake(t)
 	s := newStore(t, newBackend(t, srv, keyA), nil, nil)
-	if !s.IsKMS() || !s.Caps().KMS {
-		t.Fatal("the google_kms store does not report Caps.KMS")
-	}
 	for _, value := range []string{"sk-openai-0123456789", "ключ 🔑 \n\t\"'", "\x00\xff\xfe binary", strings.Repeat("x", 64*1024)} {
 		ct, err := s.Encrypt(ctx, "OPENAI_API_KEY", []byte(value))
 		if err != nil {
@@ -220,10 +218,7 @@ func TestDecryptChecksBase64First(t *testing.T) {
 			t.Errorf("Decrypt(%s): got %q, want it to say base64", label, err)
 		}
 	}
-	enc, ok := b.(backends.Encrypter)
-	if !ok {
-		t.Fatal("the store does not implement Encrypter")
-	}
+	enc := b
 	_, err := enc.Decrypt(ctx, "X", "")
 	if err == nil || !strings.Contains(err.Error(), "is empty") || backends.CodeOf(err) != backends.InvalidArgument {
 		t.Errorf("Decrypt(empty): got %v, want InvalidArgument saying it is empty", err)
@@ -307,10 +302,7 @@ func TestRetries(t *testing.T) {
 	ctx := context.Background()
 	srv := startFake(t)
 	b := newBackend(t, srv, keyA)
-	enc, ok := b.(backends.Encrypter)
-	if !ok {
-		t.Fatal("the store does not implement Encrypter")
-	}
+	enc := b
 	// The SDK retries Encrypt and Decrypt on UNAVAILABLE by default; it must
 	// not: one call reaches the fake.
 	srv.FailNext("Encrypt", 1, codes.Unavailable, 0)
@@ -349,18 +341,17 @@ func TestHoldsNoSecrets(t *testing.T) {
 	ctx := context.Background()
 	srv := startFake(t)
 	b := newBackend(t, srv, keyA)
-	_, err := b.Get(ctx, "K")
-	wantCode(t, "Get", err, backends.Unsupported)
-	_, err = b.Put(ctx, backends.WriteRequest{Name: "K", Value: []byte("v")})
-	wantCode(t, "Put", err, backends.Unsupported)
-	wantCode(t, "Delete", b.Delete(ctx, "K", backends.DeleteForever), backends.Unsupported)
+	// A Keeper has no Get, Put or Delete to call: a KMS store is no Backend.
+	if _, ok := b.(backends.Backend); ok {
+		t.Errorf("gcpkms.New: got a Backend (%T), want a Keeper only", b)
+	}
 	if n := srv.Calls(""); n != 0 {
 		t.Errorf("calls: got %d, want 0", n)
 	}
 	// A KMS store has no primary secret, and read_only refuses encryption.
-	_, err = backends.NewStore(b, &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "p"}})
+	_, err := backends.NewKeyring(b, &backends.StoreOptions{Settings: backends.Settings{PrimarySecretName: "p"}})
 	wantCode(t, "NewStore(primary_secret_name)", err, backends.InvalidArgument)
-	ro, err := backends.NewStore(b, nil)
+	ro, err := backends.NewKeyring(b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

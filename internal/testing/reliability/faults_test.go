@@ -19,7 +19,7 @@ import (
 )
 
 // Fault tests: every store, every fault of the issue, on writes and reads,
-// through the layer (*backends.Store) exactly as the provider calls it.
+// through the layer (*backends.Store, *backends.Keyring) exactly as the provider calls it.
 //
 //   - transient faults are retried to success within the retry budget, and
 //     the value read back straight from the server is the one written;
@@ -172,7 +172,7 @@ func value(name string) []byte { return []byte("sk-rel-" + name + `-"q'\v`) }
 
 // write writes (or encrypts) a value and returns what reads it back (the
 // name, or the ciphertext on KMS stores).
-func write(ctx context.Context, tg *Target, s *backends.Store, name string, v []byte) (string, error) {
+func write(ctx context.Context, tg *Target, s *Client, name string, v []byte) (string, error) {
 	if tg.KMS {
 		return s.Encrypt(ctx, name, v)
 	}
@@ -181,7 +181,7 @@ func write(ctx context.Context, tg *Target, s *backends.Store, name string, v []
 }
 
 // readBack reads what write returned (a name, or a ciphertext) with s.
-func readBack(ctx context.Context, tg *Target, s *backends.Store, name, handle string) ([]byte, error) {
+func readBack(ctx context.Context, tg *Target, s *Client, name, handle string) ([]byte, error) {
 	var (
 		sec *backends.Secret
 		err error
@@ -197,7 +197,7 @@ func readBack(ctx context.Context, tg *Target, s *backends.Store, name, handle s
 	return sec.Value, nil
 }
 
-func testTransient(t *testing.T, tg *Target, s, direct *backends.Store, rec *retries, tot *totals) {
+func testTransient(t *testing.T, tg *Target, s, direct *Client, rec *retries, tot *totals) {
 	ctx := t.Context()
 	for i, f := range Transient {
 		for _, op := range []Op{Write, Read} {
@@ -312,7 +312,7 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-func testPermanent(t *testing.T, tg *Target, s, direct *backends.Store, tot *totals) {
+func testPermanent(t *testing.T, tg *Target, s, direct *Client, tot *totals) {
 	ctx := t.Context()
 	type tc struct {
 		fault    Fault
@@ -366,7 +366,7 @@ func testPermanent(t *testing.T, tg *Target, s, direct *backends.Store, tot *tot
 
 // testPermanentLocal: the local store's permanent faults are a file it must
 // not rewrite, and a lock held past the operation's deadline.
-func testPermanentLocal(t *testing.T, tg *Target, s *backends.Store, tot *totals) {
+func testPermanentLocal(t *testing.T, tg *Target, s *Client, tot *totals) {
 	if err := os.WriteFile(tg.EnvFile, []byte("OK=1\nBROKEN=\"unterminated\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func testPermanentLocal(t *testing.T, tg *Target, s *backends.Store, tot *totals
 	record(row{tg.Kind, "permanent", "lock held past the deadline", "write", 0, 0, fmt.Sprintf("reported: %v", err)})
 }
 
-func testIdempotent(t *testing.T, tg *Target, s, direct *backends.Store, tot *totals) {
+func testIdempotent(t *testing.T, tg *Target, s, direct *Client, tot *totals) {
 	if tg.Kind == Local || tg.KMS {
 		record(row{tg.Kind, "idempotent", "answer lost", "write", 0, 0, "n/a: a write sets KEY=VALUE (local) / nothing is stored (KMS)"})
 		if tg.Kind == Local {

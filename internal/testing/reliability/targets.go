@@ -147,17 +147,53 @@ type Target struct {
 	// is declared, so it is the second).
 	LandingWrite int
 
-	open     func(tb testing.TB, direct bool) backends.Backend
-	paths    func(op Op, stored string) (method, path string)
-	methods  map[Op]string // gRPC method of each op
-	versions func(stored string) int
-	objects  func() []string
+	open func(tb testing.TB, direct bool) backends.Backend
+	// openKeeper replaces open on KMS stores.
+	openKeeper func(tb testing.TB, direct bool) backends.Keeper
+	paths      func(op Op, stored string) (method, path string)
+	methods    map[Op]string // gRPC method of each op
+	versions   func(stored string) int
+	objects    func() []string
+}
+
+// Client is a target's store through the layer, as the provider holds it: a
+// *backends.Store for a store that holds secrets, a *backends.Keyring for a
+// KMS store (Target.KMS); the other is nil.
+type Client struct {
+	*backends.Store
+	Keyring *backends.Keyring
+}
+
+// FullName is the store's or the keyring's FullName.
+func (c *Client) FullName(name string, prefix *string, virtualKey bool) (string, error) {
+	if c.Keyring != nil {
+		return c.Keyring.FullName(name, prefix, virtualKey)
+	}
+	return c.Store.FullName(name, prefix, virtualKey)
+}
+
+// Encrypt is the keyring's Encrypt (KMS stores only).
+func (c *Client) Encrypt(ctx context.Context, name string, plaintext []byte) (string, error) {
+	return c.Keyring.Encrypt(ctx, name, plaintext)
+}
+
+// Decrypt is the keyring's Decrypt (KMS stores only).
+func (c *Client) Decrypt(ctx context.Context, name, ciphertext string) (*backends.Secret, error) {
+	return c.Keyring.Decrypt(ctx, name, ciphertext)
+}
+
+// Close closes the store or the keyring.
+func (c *Client) Close() error {
+	if c.Keyring != nil {
+		return c.Keyring.Close()
+	}
+	return c.Store.Close()
 }
 
 // Open returns a store client through the injector (direct false) or
 // straight to the server, with opts (Settings.AccessMode defaults to
 // read_and_write). It is closed when the test ends.
-func (t *Target) Open(tb testing.TB, direct bool, opts *backends.StoreOptions) *backends.Store {
+func (t *Target) Open(tb testing.TB, direct bool, opts *backends.StoreOptions) *Client {
 	tb.Helper()
 	var o backends.StoreOptions
 	if opts != nil {
@@ -169,12 +205,18 @@ func (t *Target) Open(tb testing.TB, direct bool, opts *backends.StoreOptions) *
 	if o.LookupEnv == nil {
 		o.LookupEnv = func(string) (string, bool) { return "", false }
 	}
-	s, err := backends.NewStore(t.open(tb, direct), &o)
+	c := &Client{}
+	var err error
+	if t.openKeeper != nil {
+		c.Keyring, err = backends.NewKeyring(t.openKeeper(tb, direct), &o)
+	} else {
+		c.Store, err = backends.NewStore(t.open(tb, direct), &o)
+	}
 	if err != nil {
 		tb.Fatalf("%s: %v", t.Label, err)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // Stored is the stored spelling of a name (Key Vault maps "_" to "-").
@@ -591,7 +633,7 @@ func startGoogleKMS(tb testing.TB) *Target {
 	t := &Target{Kind: GoogleKMS, Label: "google_kms (gRPC fake)", TCP: tcp, GRPC: g, KMS: true,
 		methods: map[Op]string{Write: "Encrypt", Read: "Decrypt"}}
 	t.Block = fmt.Sprintf("key_management_system = %q\n  google_kms = {\n    key_name = %q\n    endpoint = %q\n  }", GoogleKMS, GoogleKey, tcp.Addr())
-	t.open = func(tb testing.TB, direct bool) backends.Backend {
+	t.openKeeper = func(tb testing.TB, direct bool) backends.Keeper {
 		ep := tcp.Addr()
 		if direct {
 			ep = fake.Endpoint()
@@ -731,7 +773,7 @@ func startAWSKMS(tb testing.TB) *Target {
 	proxy := faultproxy.New(tb, endpoint, &faultproxy.Options{Describe: describeAWS})
 	t := &Target{Kind: AWSKMS, Label: "aws_kms (moto)", HTTP: proxy, KMS: true}
 	t.Block = awsBlock(AWSKMS, proxy.URL(), fmt.Sprintf("    key_id     = %q\n", key))
-	t.open = func(tb testing.TB, direct bool) backends.Backend {
+	t.openKeeper = func(tb testing.TB, direct bool) backends.Keeper {
 		ep := proxy.URL()
 		if direct {
 			ep = endpoint
