@@ -176,50 +176,11 @@ func (s *Store) CheckWritable() error {
 // access_mode (write_only reads the environment), hosted_keys, the primary
 // secret and the store's environment fallback. name is the object's name as
 // written, fullName the stored name.
-func (s *Store) ReadAsGateway(ctx context.Context, name, fullName string) (*Secret, error) {
-	if err := s.validateLookup(name, fullName); err != nil {
-		return nil, err
-	}
-	switch {
-	case s.EnvOnlyName(name) != "":
-		return s.fromEnv(name, s.EnvOnlyName(name))
-	case s.settings.AccessMode == WriteOnly:
-		return s.fromEnv(name, fmt.Sprintf("key_management_settings.access_mode is %q, so reads come from the process environment", WriteOnly))
-	case !s.settings.Hosted(name, fullName):
-		return s.fromEnv(name, "the name is not in key_management_settings.hosted_keys, so it is read from the process environment")
-	}
-	sec, err := s.ReadStored(ctx, fullName)
-	if CodeOf(err) == NotFound && s.caps.EnvFallback {
-		if v, ok := s.opts.LookupEnv(name); ok {
-			return &Secret{Name: name, Value: []byte(v)}, nil
-		}
-	}
-	return sec, err
-}
-
 // EnvOnlyName says why LiteLLM reads name from the process environment and
 // never from this store (EnvOnlyNamer), or "" when it reads the store.
-func (s *Store) EnvOnlyName(name string) string {
-	if e, ok := s.b.(EnvOnlyNamer); ok {
-		return e.EnvOnlyName(name)
-	}
-	return ""
-}
-
 // validateLookup applies the shared name rules, and the store's own only when
 // the read goes to the store: a read served by the process environment
 // (write_only, a name outside hosted_keys) is not bound by the store's limits.
-func (s *Store) validateLookup(name, fullName string) error {
-	if s.settings.AccessMode == WriteOnly || !s.settings.Hosted(name, fullName) || s.EnvOnlyName(name) != "" {
-		return ValidateName(fullName)
-	}
-	return s.ValidateName(fullName)
-}
-
-func (s *Store) fromEnv(name, why string) (*Secret, error) {
-	return envSecret(s.opts.LookupEnv, name, why)
-}
-
 // ReadStored reads what the store itself holds: the read of managed resources (refresh, import, read-back after a
 // write): from the store, with a deleted-but-recoverable secret treated as
 // missing. Concurrent reads of a name share one store call; with
@@ -269,52 +230,6 @@ func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret,
 // ReadManyAsGateway reads several names for llmsecret_secrets: one read of the
 // primary secret, the store's batch call, or bounded concurrent reads. names
 // and fullNames are parallel slices. The result is keyed by name.
-func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
-	if len(names) != len(fullNames) {
-		return nil, Errorf(InvalidArgument, "reading secrets in %s: %d names but %d full names", s.Kind(), len(names), len(fullNames))
-	}
-	out := make(map[string]*Secret, len(names))
-	for i := range names {
-		if err := s.validateLookup(names[i], fullNames[i]); err != nil {
-			return nil, err
-		}
-	}
-	// Names that go to the store in one batch; the rest one at a time.
-	var batchNames, batchFull []string
-	if bg, ok := s.b.(BatchGetter); ok && s.settings.AccessMode != WriteOnly {
-		for i := range names {
-			if s.settings.Hosted(names[i], fullNames[i]) && s.EnvOnlyName(names[i]) == "" {
-				batchNames = append(batchNames, names[i])
-				batchFull = append(batchFull, fullNames[i])
-			}
-		}
-		if len(batchFull) > 0 {
-			var got map[string]*Secret
-			err := s.call(ctx, "reading", fmt.Sprintf("%d secrets", len(batchFull)), func(ctx context.Context) error {
-				var err error
-				got, err = bg.GetBatch(ctx, batchFull)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			for i, full := range batchFull {
-				if sec, ok := got[full]; ok && !sec.Deleted {
-					out[batchNames[i]] = sec
-				}
-			}
-		}
-	}
-	// Decide what is left before any goroutine writes to out.
-	var pending []int
-	for i, name := range names {
-		if _, done := out[name]; !done {
-			pending = append(pending, i)
-		}
-	}
-	return readConcurrently(ctx, s.opts.Concurrency, out, names, fullNames, pending, s.ReadAsGateway)
-}
-
 // Create writes a secret the provider does not manage yet (a resource's
 // create) and returns its version. Before the first write it checks, once,
 // that the name holds no live secret (claim): a secret someone else wrote is
@@ -324,34 +239,7 @@ func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string
 // write of ours whose answer was lost: retrying it overwrites nothing). The
 // check runs before the write's retry loop, so the layer's own retry of a
 // Put after a lost answer never meets it.
-func (s *Store) Create(ctx context.Context, req WriteRequest) (string, error) {
-	if err := s.CheckWritable(); err != nil {
-		return "", err
-	}
-	if err := s.ValidateName(req.Name); err != nil {
-		return "", err
-	}
-	if _, err := s.claim(ctx, req.Name, req.Value, "it", func(err error) error {
-		return fmt.Errorf("creating secret (%s) in %s: %w", req.Name, s.Kind(), err)
-	}); err != nil {
-		return "", err
-	}
-	return s.Write(ctx, req)
-}
-
 // holder says what held a name when claim looked at it.
-type holder int
-
-const (
-	// heldByNone: no live secret (missing, or deleted but recoverable).
-	heldByNone holder = iota
-	// heldBySame: a live secret holding exactly the value to be written.
-	heldBySame
-	// heldUnknown: the credential may not read (access_mode write_only and
-	// a read refused with PermissionDenied).
-	heldUnknown
-)
-
 // claim checks, once and before any write, that fullName holds no live secret
 // other than value. A live secret with another value fails with
 // AlreadyExists ("<subject> already exists"), wrapped by wrap. A name that
@@ -361,27 +249,6 @@ const (
 // block the write (the credential may be allowed to write only); it is
 // reported as a warning. Any other failed read fails the claim: nothing is
 // written on a guess.
-func (s *Store) claim(ctx context.Context, fullName string, value []byte, subject string, wrap func(error) error) (holder, error) {
-	sec, err := s.find(ctx, fullName, true)
-	switch code := CodeOf(err); {
-	case code == NotFound:
-		return heldByNone, nil
-	case code == PermissionDenied && s.settings.AccessMode == WriteOnly:
-		Warn(ctx, fmt.Sprintf("could not check whether secret (%s) already exists in %s before writing it: the credential may not read it (access_mode %q): %v", fullName, s.Kind(), WriteOnly, err))
-		return heldUnknown, nil
-	case isForeignValue(err):
-	case err != nil:
-		return heldByNone, wrap(fmt.Errorf("checking whether the name is free before writing: %w", err))
-	case string(sec.Value) == string(value):
-		return heldBySame, nil
-	}
-	where := ""
-	if l, ok := s.b.(Locator); ok {
-		where = " " + l.Locate(fullName)
-	}
-	return heldByNone, wrap(Errorf(AlreadyExists, "%s already exists%s; to manage it, import it (import block id = %q)", subject, where, fullName))
-}
-
 // Write creates or replaces a secret and returns its new version. The object's
 // description and tags are merged over the settings' defaults. It does not
 // check who wrote what the name holds: resources use Create for a new secret.
@@ -505,77 +372,9 @@ func (s *Store) waitGone(ctx context.Context, fullName string) error {
 // delete for good keeps it, and the error says so. Under access_mode
 // write_only there is no read-back (the credential may not read): the
 // store's acknowledgement of the write stands for it.
-func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, oldMode DeleteMode) (string, error) {
-	if err := s.CheckWritable(); err != nil {
-		return "", err
-	}
-	if err := s.ValidateName(req.Name); err != nil {
-		return "", err
-	}
-	if oldName == req.Name {
-		// Nothing moves: deleting the old name would delete the new one.
-		return s.Write(ctx, req)
-	}
-	fail := func(err error) error {
-		return fmt.Errorf("rotating secret (%s) to (%s) in %s: old secret kept, nothing written: %w", oldName, req.Name, s.Kind(), err)
-	}
-	held, err := s.claim(ctx, req.Name, req.Value, fmt.Sprintf("the new name (%s)", req.Name), fail)
-	if err != nil {
-		return "", err
-	}
-	// A native rotation retires the old name, so it serves only when the old
-	// name is to be deleted.
-	if r, ok := s.b.(Rotator); ok && oldMode != Abandon {
-		req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
-		if err := s.validateWrite(req); err != nil {
-			return "", err
-		}
-		s.cache.invalidate(oldName, req.Name)
-		defer s.cache.invalidate(oldName, req.Name)
-		var version string
-		err := s.call(ctx, "rotating", oldName, func(ctx context.Context) error {
-			var err error
-			version, err = r.Rotate(ctx, oldName, req)
-			return err
-		})
-		return version, err
-	}
-	version, err := s.Write(ctx, req)
-	if err != nil {
-		return "", fmt.Errorf("rotating secret (%s) to (%s) in %s: old secret kept: %w", oldName, req.Name, s.Kind(), err)
-	}
-	if s.settings.AccessMode != WriteOnly {
-		got, err := s.find(ctx, req.Name, true)
-		if err == nil && string(got.Value) != string(req.Value) {
-			err = Errorf(FailedPrecondition, "the value read back from (%s) differs from the value written", req.Name)
-		}
-		if err != nil {
-			return "", fmt.Errorf("rotating secret (%s) to (%s) in %s: read-back failed, old secret kept%s: %w", oldName, req.Name, s.Kind(), s.undoNewName(ctx, req.Name, held), err)
-		}
-	}
-	if err := s.Delete(ctx, oldName, oldMode); err != nil {
-		return version, fmt.Errorf("rotating secret (%s) to (%s) in %s: new secret written, deleting the old one failed: %w", oldName, req.Name, s.Kind(), err)
-	}
-	return version, nil
-}
-
 // undoNewName removes the new name of a failed rotation, if this rotation
 // wrote it into a free name, and only recoverably. It returns what happened,
 // for the error message.
-func (s *Store) undoNewName(ctx context.Context, newName string, held holder) string {
-	caps := s.Caps()
-	switch {
-	case held != heldByNone:
-		return fmt.Sprintf("; the new name (%s) was left as it is: it held this value before the rotation wrote it", newName)
-	case !caps.Delete || !caps.SoftDelete:
-		return fmt.Sprintf("; the new name (%s) was left in the store: the %s store cannot delete it recoverably, and a rotation never deletes a name for good; remove it yourself if it is not wanted", newName, s.Kind())
-	}
-	if err := s.Delete(ctx, newName, DeleteSoft); err != nil {
-		return fmt.Sprintf("; the new name (%s) is still in the store (removing it again, recoverably, also failed: %v)", newName, err)
-	}
-	return fmt.Sprintf("; the new name (%s) was deleted again, recoverably", newName)
-}
-
 // Health checks the store.
 func (s *Store) Health(ctx context.Context) error {
 	return s.call(ctx, "checking", "store health", s.b.Health)
