@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,34 +27,6 @@ type caller struct {
 
 func newCaller(kind string, errorCode func(error) Code, opts *StoreOptions) *caller {
 	return &caller{kind: kind, errorCode: errorCode, opts: opts}
-}
-
-// withDefaults validates the settings and fills the options' defaults: the
-// options of a *Store and of a *Keyring alike.
-func (o *StoreOptions) withDefaults() (StoreOptions, error) {
-	var d StoreOptions
-	if o != nil {
-		d = *o
-	}
-	if err := d.Settings.Validate(); err != nil {
-		return d, err
-	}
-	if d.Retry.MaxAttempts <= 0 {
-		d.Retry = DefaultRetryPolicy
-	}
-	if d.CallTimeout <= 0 {
-		d.CallTimeout = DefaultCallTimeout
-	}
-	if d.LookupEnv == nil {
-		d.LookupEnv = os.LookupEnv
-	}
-	if d.Wait == nil {
-		d.Wait = WaitContext
-	}
-	if d.Concurrency <= 0 {
-		d.Concurrency = 16
-	}
-	return d, nil
 }
 
 // call runs one store operation with the per-call timeout, classifies its
