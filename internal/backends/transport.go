@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -93,4 +94,36 @@ func dialFailed(err error) bool {
 		return op.Op == "dial"
 	}
 	return false
+}
+
+// httpStatusCodes is what an HTTP status means on every store that answers
+// over HTTP (Key Vault, Vault, Conjur, custom stores); a store's overrides
+// change what its API means otherwise.
+var httpStatusCodes = map[int]Code{
+	http.StatusBadRequest:            InvalidArgument,
+	http.StatusUnauthorized:          PermissionDenied,
+	http.StatusForbidden:             PermissionDenied,
+	http.StatusNotFound:              NotFound,
+	http.StatusMethodNotAllowed:      Unsupported,
+	http.StatusConflict:              FailedPrecondition,
+	http.StatusRequestEntityTooLarge: InvalidArgument,
+	http.StatusUnprocessableEntity:   InvalidArgument,
+	http.StatusTooManyRequests:       Throttled,
+	http.StatusNotImplemented:        Unsupported,
+}
+
+// HTTPStatusCode classifies an HTTP answer by its status: the store's own
+// reading of it (overrides) first, then what the status means on every
+// store; any other 5xx is Unavailable (retried), anything else Unknown.
+func HTTPStatusCode(status int, overrides map[int]Code) Code {
+	if c, ok := overrides[status]; ok {
+		return c
+	}
+	if c, ok := httpStatusCodes[status]; ok {
+		return c
+	}
+	if status >= 500 {
+		return Unavailable
+	}
+	return Unknown
 }

@@ -55,3 +55,29 @@ func TestRedactURL(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPStatusCode: a store's own reading of a status wins; otherwise a
+// status means the same on every HTTP store, and an unlisted 5xx is retried.
+func TestHTTPStatusCode(t *testing.T) {
+	overrides := map[int]backends.Code{409: backends.InvalidArgument, 501: backends.Unavailable}
+	for _, tc := range []struct {
+		status    int
+		overrides map[int]backends.Code
+		want      backends.Code
+	}{
+		{404, nil, backends.NotFound},
+		{403, nil, backends.PermissionDenied},
+		{429, nil, backends.Throttled},
+		{409, nil, backends.FailedPrecondition},
+		{409, overrides, backends.InvalidArgument},
+		{501, nil, backends.Unsupported},
+		{501, overrides, backends.Unavailable},
+		{599, nil, backends.Unavailable},
+		{418, nil, backends.Unknown},
+		{302, overrides, backends.Unknown},
+	} {
+		if got := backends.HTTPStatusCode(tc.status, tc.overrides); got != tc.want {
+			t.Errorf("HTTPStatusCode(%d, %v): got %v, want %v", tc.status, tc.overrides, got, tc.want)
+		}
+	}
+}

@@ -19,21 +19,12 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
-// statusCodes classifies Key Vault's HTTP answers.
+// statusCodes is how Key Vault's HTTP answers differ from what the status
+// means on every store (backends.HTTPStatusCode).
 var statusCodes = map[int]backends.Code{
-	http.StatusBadRequest:            backends.InvalidArgument,
-	http.StatusUnauthorized:          backends.PermissionDenied,
-	http.StatusForbidden:             backends.PermissionDenied,
-	http.StatusNotFound:              backends.NotFound,
-	http.StatusMethodNotAllowed:      backends.Unsupported,
-	http.StatusConflict:              backends.FailedPrecondition,
-	http.StatusRequestTimeout:        backends.Unavailable,
-	http.StatusRequestEntityTooLarge: backends.InvalidArgument,
-	http.StatusTooManyRequests:       backends.Throttled,
-	http.StatusInternalServerError:   backends.Unavailable,
-	http.StatusBadGateway:            backends.Unavailable,
-	http.StatusServiceUnavailable:    backends.Unavailable,
-	http.StatusGatewayTimeout:        backends.Unavailable,
+	http.StatusRequestTimeout:      backends.Unavailable,
+	http.StatusUnprocessableEntity: backends.Unknown,
+	http.StatusNotImplemented:      backends.Unavailable,
 }
 
 // errorCodes refines statusCodes by Key Vault's error code (or inner error
@@ -102,13 +93,7 @@ func (b *backend) ErrorCode(err error) backends.Code {
 				return code
 			}
 		}
-		if code, ok := statusCodes[re.StatusCode]; ok {
-			return code
-		}
-		if re.StatusCode >= 500 {
-			return backends.Unavailable
-		}
-		return backends.Unknown
+		return backends.HTTPStatusCode(re.StatusCode, statusCodes)
 	}
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) {

@@ -470,24 +470,6 @@ func (b *backend) Close() error {
 	return nil
 }
 
-// httpStatusCodes classifies HTTP answers without a contract error code.
-var httpStatusCodes = map[int]backends.Code{
-	400: backends.InvalidArgument,
-	401: backends.PermissionDenied,
-	403: backends.PermissionDenied,
-	404: backends.NotFound,
-	405: backends.Unsupported,
-	409: backends.FailedPrecondition,
-	413: backends.InvalidArgument,
-	422: backends.InvalidArgument,
-	429: backends.Throttled,
-	500: backends.Unavailable,
-	501: backends.Unsupported,
-	502: backends.Unavailable,
-	503: backends.Unavailable,
-	504: backends.Unavailable,
-}
-
 // ErrorCode implements backends.Backend.
 func (b *backend) ErrorCode(err error) backends.Code {
 	var se *storeError
@@ -495,13 +477,7 @@ func (b *backend) ErrorCode(err error) backends.Code {
 		if c, ok := errorCodes[se.code]; ok {
 			return c
 		}
-		if c, ok := httpStatusCodes[se.status]; ok {
-			return c
-		}
-		if se.status >= 500 {
-			return backends.Unavailable
-		}
-		return backends.Unknown
+		return backends.HTTPStatusCode(se.status, nil)
 	}
 	var pe *protocolError
 	if errors.As(err, &pe) {

@@ -558,35 +558,11 @@ func (b *backend) Close() error {
 	return nil
 }
 
-// statusCodes classifies Conjur's HTTP answers.
-var statusCodes = map[int]backends.Code{
-	http.StatusBadRequest:            backends.InvalidArgument,
-	http.StatusUnauthorized:          backends.PermissionDenied,
-	http.StatusForbidden:             backends.PermissionDenied,
-	http.StatusNotFound:              backends.NotFound,
-	http.StatusMethodNotAllowed:      backends.Unsupported,
-	http.StatusConflict:              backends.FailedPrecondition,
-	http.StatusRequestEntityTooLarge: backends.InvalidArgument,
-	http.StatusUnprocessableEntity:   backends.InvalidArgument,
-	http.StatusTooManyRequests:       backends.Throttled,
-	http.StatusInternalServerError:   backends.Unavailable,
-	http.StatusNotImplemented:        backends.Unsupported,
-	http.StatusBadGateway:            backends.Unavailable,
-	http.StatusServiceUnavailable:    backends.Unavailable,
-	http.StatusGatewayTimeout:        backends.Unavailable,
-}
-
 // ErrorCode implements backends.Backend.
 func (b *backend) ErrorCode(err error) backends.Code {
 	var ae *apiError
 	if errors.As(err, &ae) {
-		if c, ok := statusCodes[ae.status]; ok {
-			return c
-		}
-		if ae.status >= 500 {
-			return backends.Unavailable
-		}
-		return backends.Unknown
+		return backends.HTTPStatusCode(ae.status, nil)
 	}
 	var (
 		unknownAuthority x509.UnknownAuthorityError

@@ -17,24 +17,6 @@ import (
 	"github.com/llmsecret/terraform-provider-llmsecret/internal/backends"
 )
 
-// statusCodes classifies Vault's HTTP answers. 400 is refined by message
-// (check-and-set mismatch) in codeOfStatus.
-var statusCodes = map[int]backends.Code{
-	http.StatusBadRequest:            backends.InvalidArgument,
-	http.StatusUnauthorized:          backends.PermissionDenied,
-	http.StatusForbidden:             backends.PermissionDenied,
-	http.StatusNotFound:              backends.NotFound,
-	http.StatusMethodNotAllowed:      backends.Unsupported,
-	http.StatusPreconditionFailed:    backends.FailedPrecondition, // a replication state not yet reached
-	http.StatusRequestEntityTooLarge: backends.InvalidArgument,
-	http.StatusTooManyRequests:       backends.Throttled, // rate-limit quota
-	http.StatusInternalServerError:   backends.Unavailable,
-	http.StatusNotImplemented:        backends.FailedPrecondition, // not initialised
-	http.StatusBadGateway:            backends.Unavailable,
-	http.StatusServiceUnavailable:    backends.Unavailable, // sealed, standby without forwarding
-	http.StatusGatewayTimeout:        backends.Unavailable,
-}
-
 // casMismatch is KV v2's message when options.cas is not the current version.
 const casMismatch = "check-and-set parameter did not match the current version"
 
@@ -46,16 +28,22 @@ func codeOfStatus(status int, msgs []string) backends.Code {
 			}
 		}
 	}
-	if c, ok := statusCodes[status]; ok {
+	if c := backends.HTTPStatusCode(status, statusCodes); c != backends.Unknown {
 		return c
 	}
-	switch {
-	case status >= 500:
-		return backends.Unavailable
-	case status >= 400:
+	if status >= 400 {
 		return backends.InvalidArgument
 	}
 	return backends.Internal
+}
+
+// statusCodes is how Vault's HTTP answers differ from what the status means
+// on every store (backends.HTTPStatusCode). 400 is refined by message
+// (check-and-set mismatch) in codeOfStatus; other 4xx are InvalidArgument.
+var statusCodes = map[int]backends.Code{
+	http.StatusConflict:           backends.InvalidArgument,
+	http.StatusPreconditionFailed: backends.FailedPrecondition, // a replication state not yet reached
+	http.StatusNotImplemented:     backends.FailedPrecondition, // not initialised
 }
 
 // apiError is one refused Vault request. Its message names the method, the
