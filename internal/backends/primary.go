@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -90,14 +91,17 @@ type fieldMutation struct {
 func (p *primaryBackend) Kind() string { return p.inner.Kind() }
 
 // Caps implements Backend: names are fields of a JSON object of strings,
-// with no metadata and no soft delete of their own and UTF-8 values only,
-// and removing one is a write.
+// with no metadata and no soft delete of their own and UTF-8 values only;
+// removing one is a write, over when it returns, so Store.Delete does not
+// poll for it.
 func (p *primaryBackend) Caps() Caps {
 	c := p.inner.Caps()
 	c.Metadata = false
 	c.SoftDelete = false
 	c.Binary = false
 	c.Delete = c.Write
+	// A field is gone from the run's copy as soon as its commit returns.
+	c.ImmediateDelete = true
 	return c
 }
 
@@ -197,9 +201,27 @@ func (p *primaryBackend) field(ctx context.Context, field string, fresh bool) (*
 
 // object returns the primary object, from the cache unless fresh.
 func (p *primaryBackend) object(ctx context.Context, fresh bool) (map[string]json.RawMessage, bool, error) {
+	type result struct {
+		fields map[string]json.RawMessage
+		exists bool
+	}
 	if fresh {
-		fields, exists, _, err := p.read(ctx)
-		return fields, exists, err
+		// Fresh reads share a read only with those that started after the
+		// same commit: concurrent creates checking their names cost one
+		// read, and a read after a write (a rotation's read-back) never
+		// joins one that started before the write.
+		p.cacheMu.RLock()
+		key := "fresh " + strconv.FormatUint(p.gen, 10)
+		p.cacheMu.RUnlock()
+		v, err, _ := p.load.Do(key, func() (any, error) {
+			f, ok, _, err := p.read(ctx)
+			return result{f, ok}, err
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		r, _ := v.(result)
+		return r.fields, r.exists, nil
 	}
 	p.cacheMu.RLock()
 	if p.cached {
@@ -208,10 +230,6 @@ func (p *primaryBackend) object(ctx context.Context, fresh bool) (map[string]jso
 		return f, ok, nil
 	}
 	p.cacheMu.RUnlock()
-	type result struct {
-		fields map[string]json.RawMessage
-		exists bool
-	}
 	v, err, _ := p.load.Do("load", func() (any, error) {
 		// A caller that missed the cache just before a previous load
 		// finished lands here after it: use what that load cached.

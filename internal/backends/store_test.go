@@ -686,7 +686,7 @@ func TestPrimarySecret(t *testing.T) {
 	t.Run("Caps", func(t *testing.T) {
 		s, _ := newStore(t, backendtest.NewMemStore(backendtest.AllCaps), primary)
 		want := backendtest.AllCaps
-		want.Metadata, want.SoftDelete, want.Binary = false, false, false
+		want.Metadata, want.SoftDelete, want.Binary, want.ImmediateDelete = false, false, false, true
 		if got := s.Caps(); got != want {
 			t.Errorf("Caps with a primary secret: got %+v, want %+v", got, want)
 		}
