@@ -188,8 +188,8 @@ var (
 )
 
 // NameValidator is implemented by stores with their own name limits (length,
-// charset). The error should say the store and the rule; *Store tags it
-// InvalidArgument.
+// charset). A refusal is a RuleViolation, whose message says the store and
+// the rule; *Store wraps any other error with the store and the name.
 type NameValidator interface {
 	ValidateName(name string) error
 }
@@ -198,9 +198,9 @@ type NameValidator interface {
 // carries beyond the name: label rules for tags, a size limit on the
 // description. *Store calls it before every write and metadata update, after
 // merging the settings' defaults, and the provider calls it at plan time
-// through Store.ValidateWrite, when Value may still be nil. The error should
-// name the offending tag or attribute, the store and the rule; *Store tags
-// it InvalidArgument.
+// through Store.ValidateWrite, when Value may still be nil. A refusal is a
+// RuleViolation naming the offending tag or attribute, the store and the
+// rule; *Store wraps any other error with the store and the name.
 type WriteValidator interface {
 	ValidateWrite(req WriteRequest) error
 }
