@@ -9,6 +9,11 @@ import (
 	"fmt"
 )
 
+// ReadAsGateway reads as the gateway would (LiteLLM's get_secret): the read of
+// data sources and ephemeral resources. It honours
+// access_mode (write_only reads the environment), hosted_keys, the primary
+// secret and the store's environment fallback. name is the object's name as
+// written, fullName the stored name.
 func (s *Store) ReadAsGateway(ctx context.Context, name, fullName string) (*Secret, error) {
 	if err := s.validateLookup(name, fullName); err != nil {
 		return nil, err
@@ -30,6 +35,8 @@ func (s *Store) ReadAsGateway(ctx context.Context, name, fullName string) (*Secr
 	return sec, err
 }
 
+// EnvOnlyName says why LiteLLM reads name from the process environment and
+// never from this store (EnvOnlyNamer), or "" when it reads the store.
 func (s *Store) EnvOnlyName(name string) string {
 	if e, ok := s.b.(EnvOnlyNamer); ok {
 		return e.EnvOnlyName(name)
@@ -37,6 +44,9 @@ func (s *Store) EnvOnlyName(name string) string {
 	return ""
 }
 
+// validateLookup applies the shared name rules, and the store's own only when
+// the read goes to the store: a read served by the process environment
+// (write_only, a name outside hosted_keys) is not bound by the store's limits.
 func (s *Store) validateLookup(name, fullName string) error {
 	if s.settings.AccessMode == WriteOnly || !s.settings.Hosted(name, fullName) || s.EnvOnlyName(name) != "" {
 		return ValidateName(fullName)
@@ -48,6 +58,9 @@ func (s *Store) fromEnv(name, why string) (*Secret, error) {
 	return envSecret(s.opts.LookupEnv, name, why)
 }
 
+// ReadManyAsGateway reads several names for llmsecret_secrets: one read of the
+// primary secret, the store's batch call, or bounded concurrent reads. names
+// and fullNames are parallel slices. The result is keyed by name.
 func (s *Store) ReadManyAsGateway(ctx context.Context, names, fullNames []string) (map[string]*Secret, error) {
 	if len(names) != len(fullNames) {
 		return nil, Errorf(InvalidArgument, "reading secrets in %s: %d names but %d full names", s.Kind(), len(names), len(fullNames))

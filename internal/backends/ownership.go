@@ -9,11 +9,17 @@ import (
 	"fmt"
 )
 
+// Create writes a secret the provider does not manage yet (a resource's
+// create) and returns its version. Before the first write it checks, once,
+// that the name holds no live secret (claim): a secret someone else wrote is
+// never adopted and overwritten; the error says to import it instead. A
+// soft-deleted secret does not count (the write recovers or overwrites it),
+// and neither does one that already holds exactly the value being written (a
+// write of ours whose answer was lost: retrying it overwrites nothing). The
+// check runs before the write's retry loop, so the layer's own retry of a
+// Put after a lost answer never meets it.
 func (s *Store) Create(ctx context.Context, req WriteRequest) (string, error) {
-	if err := s.CheckWritable(); err != nil {
-		return "", err
-	}
-	if err := s.ValidateName(req.Name); err != nil {
+	if err := s.checkWrite(req.Name); err != nil {
 		return "", err
 	}
 	if _, err := s.claim(ctx, req.Name, req.Value, "it", func(err error) error {
@@ -21,9 +27,10 @@ func (s *Store) Create(ctx context.Context, req WriteRequest) (string, error) {
 	}); err != nil {
 		return "", err
 	}
-	return s.Write(ctx, req)
+	return s.put(ctx, req)
 }
 
+// holder says what held a name when claim looked at it.
 type holder int
 
 const (
@@ -36,6 +43,15 @@ const (
 	heldUnknown
 )
 
+// claim checks, once and before any write, that fullName holds no live secret
+// other than value. A live secret with another value fails with
+// AlreadyExists ("<subject> already exists"), wrapped by wrap. A name that
+// holds a value no write of ours could have made (foreignValue: a field of
+// the primary secret that is not a JSON string) is taken too. Under
+// access_mode write_only a read refused with PermissionDenied does not
+// block the write (the credential may be allowed to write only); it is
+// reported as a warning. Any other failed read fails the claim: nothing is
+// written on a guess.
 func (s *Store) claim(ctx context.Context, fullName string, value []byte, subject string, wrap func(error) error) (holder, error) {
 	sec, err := s.find(ctx, fullName, true)
 	switch code := CodeOf(err); {
@@ -57,16 +73,25 @@ func (s *Store) claim(ctx context.Context, fullName string, value []byte, subjec
 	return heldByNone, wrap(Errorf(AlreadyExists, "%s already exists%s; to manage it, import it (import block id = %q)", subject, where, fullName))
 }
 
+// Rotate moves a secret to a new name LiteLLM's way: write the new name, read
+// it back and compare, then delete the old name. oldMode says how the old
+// name goes (Abandon keeps it).
+//
+// The new name must be free (claim): a live secret there with another value
+// is someone else's, and the rotation fails before writing anything. If the
+// write or the read-back fails, the old secret stays; the new name is removed
+// again only if this rotation wrote it into a free name, and only
+// recoverably (soft delete) where the store can: a store that can only
+// delete for good keeps it, and the error says so. Under access_mode
+// write_only there is no read-back (the credential may not read): the
+// store's acknowledgement of the write stands for it.
 func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, oldMode DeleteMode) (string, error) {
-	if err := s.CheckWritable(); err != nil {
-		return "", err
-	}
-	if err := s.ValidateName(req.Name); err != nil {
+	if err := s.checkWrite(req.Name); err != nil {
 		return "", err
 	}
 	if oldName == req.Name {
 		// Nothing moves: deleting the old name would delete the new one.
-		return s.Write(ctx, req)
+		return s.put(ctx, req)
 	}
 	fail := func(err error) error {
 		return fmt.Errorf("rotating secret (%s) to (%s) in %s: old secret kept, nothing written: %w", oldName, req.Name, s.Kind(), err)
@@ -92,7 +117,7 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 		})
 		return version, err
 	}
-	version, err := s.Write(ctx, req)
+	version, err := s.put(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("rotating secret (%s) to (%s) in %s: old secret kept: %w", oldName, req.Name, s.Kind(), err)
 	}
@@ -111,6 +136,9 @@ func (s *Store) Rotate(ctx context.Context, oldName string, req WriteRequest, ol
 	return version, nil
 }
 
+// undoNewName removes the new name of a failed rotation, if this rotation
+// wrote it into a free name, and only recoverably. It returns what happened,
+// for the error message.
 func (s *Store) undoNewName(ctx context.Context, newName string, held holder) string {
 	caps := s.Caps()
 	switch {

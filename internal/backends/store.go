@@ -140,16 +140,6 @@ func (s *Store) CheckWritable() error {
 	return nil
 }
 
-// ReadAsGateway reads as the gateway would (LiteLLM's get_secret): the read of
-// data sources and ephemeral resources. It honours
-// access_mode (write_only reads the environment), hosted_keys, the primary
-// secret and the store's environment fallback. name is the object's name as
-// written, fullName the stored name.
-// EnvOnlyName says why LiteLLM reads name from the process environment and
-// never from this store (EnvOnlyNamer), or "" when it reads the store.
-// validateLookup applies the shared name rules, and the store's own only when
-// the read goes to the store: a read served by the process environment
-// (write_only, a name outside hosted_keys) is not bound by the store's limits.
 // ReadStored reads what the store itself holds: the read of managed resources (refresh, import, read-back after a
 // write): from the store, with a deleted-but-recoverable secret treated as
 // missing. Concurrent reads of a name share one store call; with
@@ -196,38 +186,28 @@ func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret,
 	return sec, nil
 }
 
-// ReadManyAsGateway reads several names for llmsecret_secrets: one read of the
-// primary secret, the store's batch call, or bounded concurrent reads. names
-// and fullNames are parallel slices. The result is keyed by name.
-// Create writes a secret the provider does not manage yet (a resource's
-// create) and returns its version. Before the first write it checks, once,
-// that the name holds no live secret (claim): a secret someone else wrote is
-// never adopted and overwritten; the error says to import it instead. A
-// soft-deleted secret does not count (the write recovers or overwrites it),
-// and neither does one that already holds exactly the value being written (a
-// write of ours whose answer was lost: retrying it overwrites nothing). The
-// check runs before the write's retry loop, so the layer's own retry of a
-// Put after a lost answer never meets it.
-// holder says what held a name when claim looked at it.
-// claim checks, once and before any write, that fullName holds no live secret
-// other than value. A live secret with another value fails with
-// AlreadyExists ("<subject> already exists"), wrapped by wrap. A name that
-// holds a value no write of ours could have made (foreignValue: a field of
-// the primary secret that is not a JSON string) is taken too. Under
-// access_mode write_only a read refused with PermissionDenied does not
-// block the write (the credential may be allowed to write only); it is
-// reported as a warning. Any other failed read fails the claim: nothing is
-// written on a guess.
 // Write creates or replaces a secret and returns its new version. The object's
 // description and tags are merged over the settings' defaults. It does not
 // check who wrote what the name holds: resources use Create for a new secret.
 func (s *Store) Write(ctx context.Context, req WriteRequest) (string, error) {
+	if err := s.checkWrite(req.Name); err != nil {
+		return "", err
+	}
+	return s.put(ctx, req)
+}
+
+// checkWrite is what every write checks first, once: that resources may
+// write, and the name rules.
+func (s *Store) checkWrite(fullName string) error {
 	if err := s.CheckWritable(); err != nil {
-		return "", err
+		return err
 	}
-	if err := s.ValidateName(req.Name); err != nil {
-		return "", err
-	}
+	return s.ValidateName(fullName)
+}
+
+// put is Write after checkWrite: the settings' defaults merged in, the
+// store's write rules, one store call.
+func (s *Store) put(ctx context.Context, req WriteRequest) (string, error) {
 	req.Description, req.Tags = s.settings.Merge(req.Description, req.Tags)
 	if err := s.validateWrite(req); err != nil {
 		return "", err
@@ -329,21 +309,6 @@ func (s *Store) waitGone(ctx context.Context, fullName string) error {
 	}
 }
 
-// Rotate moves a secret to a new name LiteLLM's way: write the new name, read
-// it back and compare, then delete the old name. oldMode says how the old
-// name goes (Abandon keeps it).
-//
-// The new name must be free (claim): a live secret there with another value
-// is someone else's, and the rotation fails before writing anything. If the
-// write or the read-back fails, the old secret stays; the new name is removed
-// again only if this rotation wrote it into a free name, and only
-// recoverably (soft delete) where the store can: a store that can only
-// delete for good keeps it, and the error says so. Under access_mode
-// write_only there is no read-back (the credential may not read): the
-// store's acknowledgement of the write stands for it.
-// undoNewName removes the new name of a failed rotation, if this rotation
-// wrote it into a free name, and only recoverably. It returns what happened,
-// for the error message.
 // Health checks the store.
 func (s *Store) Health(ctx context.Context) error {
 	return s.call(ctx, "checking", "store health", s.b.Health)
