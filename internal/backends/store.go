@@ -35,7 +35,8 @@ func NewStore(b Backend, opts *StoreOptions) (*Store, error) {
 		return nil, Errorf(InvalidArgument, "key_management_settings.primary_secret_name is set, but LiteLLM reads primary secrets only from AWS Secrets Manager (key_management_system = %q): with the %s store it reads each name on its own, so it would never find secrets stored as fields of %s; remove primary_secret_name", PrimarySecretKind, b.Kind(), quoteName(o.Settings.PrimarySecretName))
 	}
 	if o.Settings.PrimarySecretName != "" {
-		if err := s.validateStoreName(o.Settings.PrimarySecretName); err != nil {
+		// The primary secret is a name in the store below: its rules apply.
+		if err := s.ValidateName(o.Settings.PrimarySecretName); err != nil {
 			return nil, fmt.Errorf("key_management_settings.primary_secret_name: %w", err)
 		}
 		desc, tags := o.Settings.Merge("", nil)
@@ -81,9 +82,7 @@ func (s *Store) Close() error { return s.closeOnce(s.b.Close) }
 // ValidateName applies the shared name rules, then the store's own
 // (NameValidator). With a primary secret, names are JSON field names: the
 // decorator has no rules of its own, so only the shared rules apply.
-func (s *Store) ValidateName(fullName string) error { return s.validateStoreName(fullName) }
-
-func (s *Store) validateStoreName(fullName string) error {
+func (s *Store) ValidateName(fullName string) error {
 	if err := ValidateName(fullName); err != nil {
 		return err
 	}
@@ -93,12 +92,11 @@ func (s *Store) validateStoreName(fullName string) error {
 	}
 	// DESIGN.md, Names: the error names the store and the rule, and a name
 	// the store refuses is always InvalidArgument (never retried).
-	if err := v.ValidateName(fullName); err != nil && !isRuleViolation(err) {
-		return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)
-	} else if err != nil {
+	err := v.ValidateName(fullName)
+	if err == nil || isRuleViolation(err) {
 		return err
 	}
-	return nil
+	return Errorf(InvalidArgument, "the %s store does not accept secret name %s: %w", s.Kind(), quoteName(fullName), err)
 }
 
 // ValidateWrite checks a write before any store call: the name rules, then
