@@ -52,6 +52,12 @@ func TestCheckCredentials(t *testing.T) {
 	if err := s.CheckCredentials(context.Background()); err != nil {
 		t.Errorf("a store without a credential check: %v", err)
 	}
+	// With primary_secret_name the store's own check still runs.
+	b := &checkingStore{MemStore: backendtest.NewMemStore(backendtest.AllCaps), err: backends.Errorf(backends.PermissionDenied, "token refused")}
+	ps, _ := newStore(t, b, func(o *backends.StoreOptions) { o.Settings.PrimarySecretName = "primary" })
+	if err := ps.CheckCredentials(context.Background()); backends.CodeOf(err) != backends.PermissionDenied || b.calls != 1 {
+		t.Errorf("refused credentials with a primary secret: got %v after %d calls; want PermissionDenied after 1 call", err, b.calls)
+	}
 }
 
 // TestWithAddressHint: a failed connection names the store's address

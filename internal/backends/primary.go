@@ -109,11 +109,9 @@ func (p *primaryBackend) Caps() Caps {
 func (p *primaryBackend) Inner() Backend { return p.inner }
 
 // Health, ErrorCode and Close implement Backend with inner's.
-func (p *primaryBackend) Health(ctx context.Context) error {
-	return p.call(ctx, "checking", "store health", p.inner.Health)
-}
-func (p *primaryBackend) ErrorCode(err error) Code { return p.inner.ErrorCode(err) }
-func (p *primaryBackend) Close() error             { return p.inner.Close() }
+func (p *primaryBackend) Health(ctx context.Context) error { return p.inner.Health(ctx) }
+func (p *primaryBackend) ErrorCode(err error) Code         { return p.inner.ErrorCode(err) }
+func (p *primaryBackend) Close() error                     { return p.inner.Close() }
 
 // call runs one call of inner, on the primary secret, through opts.Call.
 func (p *primaryBackend) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
@@ -155,6 +153,16 @@ func (p *primaryBackend) ValidateWrite(WriteRequest) error {
 		return nil
 	}
 	return v.ValidateWrite(WriteRequest{Name: p.name, Description: p.opts.Description, Tags: p.opts.Tags})
+}
+
+// CheckCredentials implements CredentialChecker with inner's check, where it
+// has one: the credentials that read and write the primary secret are the
+// store's.
+func (p *primaryBackend) CheckCredentials(ctx context.Context) error {
+	if cc, ok := p.inner.(CredentialChecker); ok {
+		return cc.CheckCredentials(ctx)
+	}
+	return nil
 }
 
 // EnvOnlyName implements EnvOnlyNamer with inner's: LiteLLM's reader of the
@@ -213,10 +221,19 @@ func (p *primaryBackend) object(ctx context.Context, fresh bool) (map[string]jso
 		p.cacheMu.RLock()
 		key := "fresh " + strconv.FormatUint(p.gen, 10)
 		p.cacheMu.RUnlock()
-		v, err, _ := p.load.Do(key, func() (any, error) {
+		v, err, shared := p.load.Do(key, func() (any, error) {
 			f, ok, _, err := p.read(ctx)
 			return result{f, ok}, err
 		})
+		// A read this caller joined ended with its first caller's
+		// cancellation or deadline: this caller's own context is not done,
+		// so it reads for itself.
+		if shared && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			var f map[string]json.RawMessage
+			var ok bool
+			f, ok, _, err = p.read(ctx)
+			v = result{f, ok}
+		}
 		if err != nil {
 			return nil, false, err
 		}

@@ -148,7 +148,8 @@ func (s *Store) ReadStored(ctx context.Context, fullName string) (*Secret, error
 }
 
 // find is ReadStored; fresh bypasses the per-run caches (the read cache, and
-// a backend's own: FreshGetter) and leaves them as they are.
+// a backend's own: FreshGetter). It leaves the read cache as it is; a
+// backend's own copy may be refreshed by what it reads.
 func (s *Store) find(ctx context.Context, fullName string, fresh bool) (*Secret, error) {
 	read := s.b.Get
 	if fg, ok := s.b.(FreshGetter); ok && fresh {
@@ -309,7 +310,8 @@ func (s *Store) waitGone(ctx context.Context, fullName string) error {
 
 // Health checks the store.
 func (s *Store) Health(ctx context.Context) error {
-	return s.call(ctx, "checking", "store health", s.b.Health)
+	// One store call, also through a Composite (which adds nothing to it).
+	return s.caller.call(ctx, "checking", "store health", s.b.Health)
 }
 
 // call runs one operation of the backend: one store call with the caller's
