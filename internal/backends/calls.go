@@ -80,6 +80,19 @@ func (c *caller) call(ctx context.Context, op, name string, fn func(context.Cont
 	}
 }
 
+// callOnce runs fn once, with call's closed check and error prefix but no
+// timeout or retry of its own: an operation made of store calls that each go
+// through call (a Composite backend's).
+func (c *caller) callOnce(ctx context.Context, op, name string, fn func(context.Context) error) error {
+	if c.closed.Load() {
+		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, c.kind)
+	}
+	if err := fn(ctx); err != nil {
+		return fmt.Errorf("%s secret (%s) in %s: %w", op, name, c.kind, err)
+	}
+	return nil
+}
+
 // classify tags err with a code: its own if it is already an *Error, a
 // deadline code for an attempt that ran out of time, else the store's mapping.
 func (c *caller) classify(err error, timedOut bool) error {

@@ -147,6 +147,14 @@ func (s *Store) ReadStored(ctx context.Context, fullName string) (*Secret, error
 	return s.find(ctx, fullName, false)
 }
 
+// ReadStoredFresh is ReadStored from the store itself, past the run's read
+// caches (the read cache is left as it is; a backend's own copy, the primary
+// secret's, may be refreshed by what it reads): the check that a secret has
+// not changed since Terraform last read it must see what the store holds now.
+func (s *Store) ReadStoredFresh(ctx context.Context, fullName string) (*Secret, error) {
+	return s.find(ctx, fullName, true)
+}
+
 // find is ReadStored; fresh bypasses the per-run caches (the read cache, and
 // a backend's own: FreshGetter). It leaves the read cache as it is; a
 // backend's own copy may be refreshed by what it reads.
@@ -318,14 +326,8 @@ func (s *Store) Health(ctx context.Context) error {
 // per-call timeout and retries, or, for a Composite backend, its method once,
 // since each of its own store calls goes through the caller.
 func (s *Store) call(ctx context.Context, op, name string, fn func(context.Context) error) error {
-	if _, ok := s.b.(Composite); !ok {
-		return s.caller.call(ctx, op, name, fn)
+	if _, ok := s.b.(Composite); ok {
+		return s.callOnce(ctx, op, name, fn)
 	}
-	if s.closed.Load() {
-		return Errorf(FailedPrecondition, "%s secret (%s) in %s: provider store is closed", op, name, s.Kind())
-	}
-	if err := fn(ctx); err != nil {
-		return fmt.Errorf("%s secret (%s) in %s: %w", op, name, s.Kind(), err)
-	}
-	return nil
+	return s.caller.call(ctx, op, name, fn)
 }

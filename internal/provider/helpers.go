@@ -22,7 +22,7 @@ func storeFrom(data any, diags *diag.Diagnostics) backends.Gateway {
 	store, ok := data.(backends.Gateway)
 	if !ok {
 		diags.AddError("Unexpected provider data",
-			fmt.Sprintf("want *backends.Store, got %T; please report this provider bug", data))
+			fmt.Sprintf("want *backends.Store or *backends.Keyring, got %T; please report this provider bug", data))
 		return nil
 	}
 	return store
